@@ -1,0 +1,3 @@
+from athena_pool.cli import main
+
+raise SystemExit(main())

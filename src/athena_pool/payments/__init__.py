@@ -1,0 +1,1 @@
+"""Paying miners: the reward schemes (`schemes`) and the payment processor."""

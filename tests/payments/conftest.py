@@ -1,0 +1,77 @@
+"""Fixtures for the payment tests: a private redis-server, a store and a crediter per test (own coin
+prefix), and a devnet (daemon and walletd-style wallet on free ports) whose chain tests move by hand."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from payments_support import Crediter, RedisServer
+
+from athena_pool.devnet.runner import DevnetOptions, RunningDevnet, start_devnet
+from athena_pool.rpc.jsonrpc import JsonRpcClient
+from athena_pool.rpc.wallet import WalletdClient
+from athena_pool.storage.payment_store import PaymentStore
+
+DEVNET_DIFFICULTY = 8  # a handful of cn-lite/1 hashes per block
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("payments-redis"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def coin_prefix() -> str:
+    return f"pay-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer, coin_prefix: str) -> AsyncIterator[aioredis.Redis]:
+    client = redis_server.client()
+    yield client
+    async for key in client.scan_iter(match=f"{coin_prefix}:*", count=1000):
+        await client.delete(key)
+    await client.aclose()
+
+
+@pytest.fixture
+def payment_store(redis_client: aioredis.Redis, coin_prefix: str) -> PaymentStore:
+    return PaymentStore(redis_client, coin_prefix)
+
+
+@pytest.fixture
+def crediter(redis_client: aioredis.Redis, coin_prefix: str) -> Crediter:
+    return Crediter(redis_client, coin_prefix)
+
+
+@pytest.fixture
+def devnet_options(tmp_path: Path) -> DevnetOptions:
+    return DevnetOptions(
+        daemon_port=0,
+        wallet_port=0,
+        data_dir=tmp_path / "devnet",
+        difficulty=DEVNET_DIFFICULTY,
+        network_blocks=False,  # tests move the chain explicitly
+        seed=4321,
+    )
+
+
+@pytest.fixture
+async def devnet(devnet_options: DevnetOptions) -> AsyncIterator[RunningDevnet]:
+    async with start_devnet(devnet_options) as running:
+        yield running
+
+
+@pytest.fixture
+async def walletd(devnet: RunningDevnet) -> AsyncIterator[WalletdClient]:
+    client = WalletdClient(JsonRpcClient(devnet.wallet_url, timeout=5), rpc_password=devnet.rpc_password,
+                           transfer_timeout=3)  # fmt: skip
+    yield client
+    await client.close()
