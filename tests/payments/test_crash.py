@@ -11,6 +11,7 @@ wallet transfer matches exactly one payment record, and every address received e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import signal
@@ -112,12 +113,15 @@ async def _kill_later(child: asyncio.subprocess.Process, delay: float) -> bytes:
     """SIGKILL `delay` seconds after the child said it is ready to work (unless it finished first)."""
     assert child.stdout is not None
     ready = await child.stdout.readline()
+    # Only wait() is ever cancelled: cancelling communicate() part-way can leave its pipe reader broken.
+    output = asyncio.ensure_future(child.stdout.read())
     try:
-        output, _ = await asyncio.wait_for(child.communicate(), delay)
+        await asyncio.wait_for(child.wait(), delay)
     except TimeoutError:
-        child.send_signal(signal.SIGKILL)
-        output, _ = await child.communicate()
-    return ready + output
+        with contextlib.suppress(ProcessLookupError):  # it may have exited in between
+            child.send_signal(signal.SIGKILL)
+        await child.wait()
+    return ready + await output
 
 
 @pytest.fixture

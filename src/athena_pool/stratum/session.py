@@ -293,12 +293,17 @@ class Session(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        if transport.can_write_eof():
-            transport.write_eof()
-            self._paused = True  # so that _resume_reading acts
-            self._resume_reading()
-        else:
+        if not transport.can_write_eof():
             transport.close()
+            return
+        try:
+            transport.write_eof()
+        except OSError as exc:  # the peer is already gone (ENOTCONN): nothing is left to flush
+            log.debug("connection from %s already gone at close: %s", self.ip, exc)
+            transport.abort()
+            return
+        self._paused = True  # so that _resume_reading acts
+        self._resume_reading()
 
     def _drop(self, why: str) -> None:
         """End the session at once, discarding unsent data."""
