@@ -287,6 +287,35 @@ async def test_requests_over_the_rate_wait_their_turn_and_far_over_are_refused(
     await client.close()
 
 
+async def test_failed_hashes_past_the_allowance_wait_for_the_wallet_not_for_its_neighbours(
+    make_pool: PoolFactory,
+) -> None:
+    # 3 failed hashes at once, then one per 50 ms; a share that would wait over 120 ms is refused.
+    rates = RateLimits(
+        failed_hashes_per_wallet=Rate(per_second=20, burst=3),
+        failed_hashes_per_ip=Rate(per_second=100, burst=100),
+        max_delay=0.12,
+    )
+    settings = ProtectionSettings(rates=rates, bans=BanRules(enabled=False))
+    pool = await proxy_pool(make_pool, protection=settings)  # the clock stands still in tests
+    good, bad = await via_proxy(pool.port, CLIENT), await via_proxy(pool.port, CLIENT)
+    good_id, good_job = await logged_in(good, ADDRESS)
+    bad_id, bad_job = await logged_in(bad, OTHER_ADDRESS)
+    bad_share = {"id": bad_id, "job_id": bad_job["job_id"], "result": "ee" * 32}
+    lines = [{"id": n, "method": "submit", "params": {**bad_share, "nonce": f"{n:08x}"}} for n in range(7)]
+    await bad.send_raw(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    replies = [await bad.read_reply() for _ in range(7)]
+    assert [r["id"] for r in replies] == list(range(7))
+    # Three within the allowance, two after a wait (50 ms, 100 ms), then over max_delay: refused unhashed.
+    assert [message(r) for r in replies] == ["Rejected share: invalid result"] * 5 + [
+        "Too many requests from your address: slow down"
+    ] * 2
+    # The neighbour behind the same address is not held up by the other wallet's failures.
+    assert (await good_share(good, good_id, good_job, 0))["result"] == {"status": "OK"}
+    for client in (good, bad):
+        await client.close()
+
+
 async def test_a_flood_and_a_slowloris_do_not_disturb_an_honest_miner(make_pool: PoolFactory) -> None:
     settings = ProtectionSettings(
         rates=RateLimits(submit=Rate(per_second=50, burst=20), keepalived=Rate(5, 5), max_delay=0.2),

@@ -54,6 +54,50 @@ def test_a_burst_passes_then_requests_are_spaced_then_refused() -> None:
     assert len(table) == 0
 
 
+def test_a_cost_known_afterwards_is_charged_then_waited_out() -> None:
+    table = RateTable(Rate(per_second=10, burst=2), max_delay=1.0)
+    assert table.wait(CLIENT, 0.0) == 0.0  # nothing charged yet
+    table.charge(CLIENT, 0.0)
+    assert table.wait(CLIENT, 0.0) == 0.0  # within the burst
+    table.charge(CLIENT, 0.0)
+    table.charge(CLIENT, 0.0)
+    assert table.wait(CLIENT, 0.0) == pytest.approx(0.2)  # two past the burst of 2: 2 x 100 ms
+    assert table.wait(CLIENT, 0.15) == pytest.approx(0.05)
+    assert table.wait(NEIGHBOUR, 0.0) == 0.0
+    assert table.wait(CLIENT, 1.0) == 0.0
+    table.sweep(1.0)
+    assert len(table) == 0
+
+
+def test_failed_hashes_slow_the_wallet_first_and_a_wallet_rotating_ip_too() -> None:
+    now = [0.0]
+    rates = RateLimits(
+        failed_hashes_per_wallet=Rate(per_second=1, burst=2),
+        failed_hashes_per_ip=Rate(per_second=4, burst=4),
+        max_delay=3.0,
+    )
+    guard = Guard(ProtectionSettings(rates=rates), clock=lambda: now[0])
+    bad = ShareOutcome(ShareStatus.REJECTED, 0, reason=RejectReason.BAD_HASH)
+    low = ShareOutcome(ShareStatus.REJECTED, 0, reason=RejectReason.LOW_DIFFICULTY)
+    duplicate = ShareOutcome(ShareStatus.REJECTED, 0, reason=RejectReason.DUPLICATE)
+    for outcome in (GOOD, STALE, duplicate, duplicate):  # none of these cost a failed hash
+        guard.judge_share(CLIENT, "wallet-a", "", outcome)
+    assert guard.hashing_wait(CLIENT, "wallet-a") == 0.0
+    for outcome in (bad, low, bad):
+        guard.judge_share(CLIENT, "wallet-a", "", outcome)
+    assert guard.hashing_wait(CLIENT, "wallet-a") == pytest.approx(2.0)  # one past its burst of 2, 1 s each
+    assert guard.hashing_wait(CLIENT, "wallet-b") == 0.0  # the neighbour is still within the IP's burst
+    guard.judge_share(CLIENT, "wallet-c", "", bad)
+    guard.judge_share(CLIENT, "wallet-d", "", bad)  # the IP's 5th: over its burst of 4
+    assert guard.hashing_wait(CLIENT, "wallet-b") == pytest.approx(0.5)
+    assert guard.hashing_wait(NEIGHBOUR, "wallet-a") == 0.0
+    for _ in range(3):
+        guard.judge_share(CLIENT, "wallet-a", "", bad)
+    assert guard.hashing_wait(CLIENT, "wallet-a") is None  # 4 s > max_delay: refused
+    now[0] = 10.0
+    assert guard.hashing_wait(CLIENT, "wallet-a") == 0.0
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=200))
 def test_no_more_than_burst_plus_rate_times_time_ever_passes(gaps: list[float]) -> None:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from athena_pool.jobs.contracts import ShareOutcome
+from athena_pool.jobs.contracts import RejectReason, ShareOutcome
 from athena_pool.storage.bans_store import BanRecord, BanScope
 from athena_pool.stratum.bans import BanList, Tallies, share_weight, weight_table
 from athena_pool.stratum.netaddr import NetworkSet, is_loopback, subnet_of
@@ -78,6 +78,8 @@ class Guard:
             RequestKind.GETJOB: RateTable(rates.getjob, rates.max_delay),
             RequestKind.KEEPALIVED: RateTable(rates.keepalived, rates.max_delay),
         }
+        self._failed_per_wallet = RateTable(rates.failed_hashes_per_wallet, rates.max_delay)
+        self._failed_per_ip = RateTable(rates.failed_hashes_per_ip, rates.max_delay)
         self._exempt = NetworkSet(settings.exempt)
         self._allowlist = NetworkSet(settings.bans.allowlist)
         self._weights = weight_table(settings.bans.weights)
@@ -129,6 +131,25 @@ class Guard:
             return 0.0
         return self._requests[kind].reserve(ip, self._clock())
 
+    def hashing_wait(self, ip: str, address: str) -> float | None:
+        """Seconds a share of this miner must wait before it is hashed (usually 0), or None: refuse it.
+
+        Non-zero only for a sender past its allowance of failed hashes (see `RateLimits`).
+        """
+        if ip in self._exempt:
+            return 0.0
+        now = self._clock()
+        per_wallet = self._failed_per_wallet.wait(_wallet_key(ip, address), now)
+        wait = max(per_wallet, self._failed_per_ip.wait(ip, now))
+        return None if wait > self.settings.rates.max_delay else wait
+
+    def _charge_failed_hash(self, ip: str, address: str, outcome: ShareOutcome) -> None:
+        if outcome.reason not in _FAILED_HASH or ip in self._exempt:
+            return
+        now = self._clock()
+        self._failed_per_wallet.charge(_wallet_key(ip, address), now)
+        self._failed_per_ip.charge(ip, now)
+
     # --- bans ----------------------------------------------------------------------------------------------
 
     def never_banned(self, ip: str) -> bool:
@@ -142,6 +163,7 @@ class Guard:
 
     def judge_share(self, ip: str, address: str, worker: str, outcome: ShareOutcome) -> BanRecord | None:
         """Counts a judged share; returns the ban it triggered, if any."""
+        self._charge_failed_hash(ip, address, outcome)
         rules = self.settings.bans
         if not rules.enabled:
             return None
@@ -213,11 +235,19 @@ class Guard:
     def sweep(self) -> None:
         now = self._clock()
         self._connect.sweep(now)
-        for table in self._requests.values():
+        for table in (*self._requests.values(), self._failed_per_wallet, self._failed_per_ip):
             table.sweep(now)
         self._shares.sweep(now)
         self._abuse.sweep(now)
         self.bans.sweep(_ms(now))
+
+
+# Shares that cost a full hash to refuse (stale, duplicate and malformed ones are refused without hashing).
+_FAILED_HASH = frozenset({RejectReason.BAD_HASH, RejectReason.LOW_DIFFICULTY})
+
+
+def _wallet_key(ip: str, address: str) -> str:
+    return f"{ip} {address}"
 
 
 def _ignore_ban(ban: BanRecord, local: bool) -> None:

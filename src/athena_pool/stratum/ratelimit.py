@@ -30,6 +30,17 @@ class RateTable:
         self._tat[key] = tat + self._interval
         return max(0.0, delay)
 
+    def charge(self, key: str, now: float) -> None:
+        """Takes one token after the fact (the request already went ahead): never refused."""
+        if key not in self._tat and len(self._tat) >= self._max_keys:
+            self.sweep(now)
+        self._tat[key] = max(self._tat.get(key, now), now) + self._interval
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until `key` has a token again (0 when it has one); takes nothing."""
+        tat = self._tat.get(key)
+        return 0.0 if tat is None else max(0.0, tat - self._tolerance - now)
+
     def sweep(self, now: float) -> None:
         """Forget keys whose bucket is full again (they would start from a full bucket anyway)."""
         for key in [key for key, tat in self._tat.items() if tat <= now]:

@@ -355,6 +355,9 @@ class Session(asyncio.Protocol):
             return
         self._last_request_at = self._ctx.clock()
         delay = self._ctx.guard.throttle(self.ip, _KINDS[type(request)])
+        if delay is not None and isinstance(request, SubmitRequest) and self.miner is not None:
+            hashing_wait = self._ctx.guard.hashing_wait(self.ip, self.miner.address)
+            delay = None if hashing_wait is None else max(delay, hashing_wait)
         if delay is None:
             # Far over its rate: refused, and this connection is not read for a while, so a client that
             # keeps asking costs one refusal per pause rather than one per line it sends.

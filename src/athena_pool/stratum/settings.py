@@ -57,6 +57,12 @@ class RateLimits:
     submit: Rate = field(default_factory=lambda: Rate(250, 5000))
     getjob: Rate = field(default_factory=lambda: Rate(5, 100))
     keepalived: Rate = field(default_factory=lambda: Rate(2, 100))
+    # Shares that were hashed and failed (bad hash, low difficulty). Hashing is the one thing a stranger
+    # can make the pool spend real CPU on, so once a sender is past its allowance its next submits wait
+    # before they are hashed. Per IP + wallet, strict: a broken rig slows itself, not its NAT neighbours;
+    # per IP, generous: a sender rotating wallets is capped too.
+    failed_hashes_per_wallet: Rate = field(default_factory=lambda: Rate(1, 20))
+    failed_hashes_per_ip: Rate = field(default_factory=lambda: Rate(10, 100))
     max_delay: float = 10.0
 
     def __post_init__(self) -> None:
