@@ -6,6 +6,8 @@ which is the same as floor((2**256 - 1) / h) >= D.
 
 from __future__ import annotations
 
+import functools
+
 HASH_SIZE = 32
 MAX_HASH_VALUE = 2**256 - 1
 MAX_UINT32 = 2**32 - 1
@@ -50,6 +52,7 @@ def wide_target_hex(difficulty: int) -> str:
 COMPACT_TARGET_MAX_DIFFICULTY = 2**24
 
 
+@functools.lru_cache(maxsize=4096)  # a new template asks once per miner; miners share a few difficulties
 def job_target_hex(difficulty: int) -> str:
     """The target sent with a job: 4 bytes up to 2**24, the exact 8-byte form above."""
     if difficulty <= COMPACT_TARGET_MAX_DIFFICULTY:

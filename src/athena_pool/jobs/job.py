@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,9 +67,21 @@ class Job:
         seed = "" if seed_hash_hex is None else f',"seed_hash":"{seed_hash_hex}"'
         return (
             f'{{"blob":"{self.hashing_blob.hex()}","job_id":"{self.job_id}",'
-            f'"target":"{job_target_hex(self.difficulty)}","id":{_json_text(session_id)},'
-            f'"height":{self.height},"algo":{_json_text(self.algo)}{seed}}}'
+            f'"target":"{job_target_hex(self.difficulty)}","id":{_json_id(session_id)},'
+            f'"height":{self.height},"algo":{_json_algo(self.algo)}{seed}}}'
         )
+
+
+def _json_id(session_id: str) -> str:
+    # The pool's own session ids are hex: quoted as they are; anything else goes through `_json_text`.
+    if session_id.isalnum() and session_id.isascii():
+        return f'"{session_id}"'
+    return _json_text(session_id)
+
+
+@functools.lru_cache(maxsize=64)  # a pool mines one or two algorithms
+def _json_algo(algo: str) -> str:
+    return _json_text(algo)
 
 
 def _json_text(text: str) -> str:
