@@ -199,7 +199,7 @@ async def _serve_commands(
         if command == "rss":
             times = os.times()
             answer = {"rss_kb": rss_kb(), "connections": server.registry.connections(),
-                      "miners": server.registry.miners_online(),
+                      "miners": server.registry.miners_online(), "open_fds": len(os.listdir("/proc/self/fd")),
                       "cpu_seconds": times.user + times.system}  # fmt: skip
         elif command == "new_template":
             server.last_broadcast = None
@@ -257,6 +257,7 @@ def combine(command: str, answers: list[dict[str, Any]]) -> dict[str, Any]:
             "cpu_seconds": sum(a["cpu_seconds"] for a in answers),
             "rss_kb": sum(a["rss_kb"] for a in answers),
             "connections": sum(a["connections"] for a in answers),
+            "open_fds": max(a["open_fds"] for a in answers),
             "miners": sum(a["miners"] for a in answers),
             "workers": answers,
         }

@@ -42,6 +42,7 @@ NONCE_OFFSET = 39
 HONEST_SOURCE = "127.0.0.3"
 FLOOD_SOURCE = "127.0.0.2"
 JOBS_KEPT_PER_SESSION = 8  # StratumLimits.max_jobs_per_session
+OPEN_FILES_MARGIN = 8  # files a worker may open while the bench runs (a log rotation, an RPC reconnect)
 
 
 # --- the pool process ---------------------------------------------------------------------------------------
@@ -137,11 +138,24 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def mode_idle(args: argparse.Namespace) -> dict[str, Any]:
-    with PoolProcess("--profile", "open") as pool:
-        wanted = min(args.connections, pool.open_files - 100)  # the pool's own files: listeners, epoll, RPC
+    return {
+        "one_process": idle_connections(args, 1),
+        "two_processes": idle_connections(args, 2),
+        "note": "one process holds as many as its open-files limit leaves after its own files; two share "
+        "the port (SO_REUSEPORT), as stratum.cluster_workers does",
+    }
+
+
+def idle_connections(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    with PoolProcess("--profile", "open", "--workers", str(workers)) as pool:
         fleets = [FleetProcess(pool.port, first_source=10 + 50 * i) for i in range(args.fleets)]
         try:
             base = pool.command("rss")
+            # One process cannot hold more sockets than its limit leaves after its own files (listeners,
+            # epoll, the RPC and Redis connections, the hashing threads' eventfds...): counted, not guessed.
+            # The kernel spreads connections over the workers unevenly, hence the margin with two.
+            room = pool.open_files - base["open_fds"] - OPEN_FILES_MARGIN
+            wanted = min(args.connections, room if workers == 1 else args.connections)
             shares = [
                 wanted // len(fleets) + (1 if i < wanted % len(fleets) else 0) for i in range(len(fleets))
             ]
@@ -166,8 +180,10 @@ def mode_idle(args: argparse.Namespace) -> dict[str, Any]:
         return round((rss["rss_kb"] - base["rss_kb"]) * 1024 / max(1, rss["connections"]), 1)
 
     return {
+        "processes": workers,
         "connections_asked": args.connections,
         "open_files_limit": pool.open_files,
+        "own_open_files": base["open_fds"],
         "connections_held": after_login["connections"],
         "connected": connected,
         "logged_in": logged_in,
