@@ -40,13 +40,14 @@ from athena_pool.devnet.runner import DevnetOptions, RunningDevnet, start_devnet
 from athena_pool.jobs.contracts import NoTemplateError
 from athena_pool.jobs.judge import PoolShareJudge
 from athena_pool.jobs.manager import JobConfig, JobManager, NetworkState, NetworkStateHook, new_instance_id
+from athena_pool.jobs.tip_relay import TipRelay
 from athena_pool.logs import SecretMasker
 from athena_pool.miner.client import Miner, MinerOptions
 from athena_pool.payments.processor import PaymentProcessor
 from athena_pool.pow import PowVerifier, algorithm_info, create_algorithm
 from athena_pool.rpc.daemon import DaemonClient, create_daemon_client
 from athena_pool.rpc.jsonrpc import JsonRpcClient
-from athena_pool.storage import NetworkStats, ShareRecorder, Store
+from athena_pool.storage import KeySpace, NetworkStats, ShareRecorder, Store
 from athena_pool.storage.bans_store import BanStore
 from athena_pool.storage.local_server import local_redis
 from athena_pool.storage.payment_store import PaymentStore
@@ -218,17 +219,23 @@ async def _start_stratum_role(
     verifier = PowVerifier(create_algorithm(coin.pow_algorithm), threads=config.hash_threads)
     stack.callback(verifier.close)
 
+    instance_id = new_instance_id()
     jobs = JobManager(
         backends.daemon,
         get_family(coin.blob_family),
         verifier.algorithm.name,
         JobConfig(backends.pool_address, **vars(config.jobs)),
-        instance_id=new_instance_id(),
+        instance_id=instance_id,
         on_network_state=_network_stats_writer(backends.store),
     )
     jobs.start()
     stack.push_async_callback(jobs.stop)
     await _wait_for_first_template(jobs, backends.daemon_url)
+    # Other pool processes (cluster workers, other hosts) move to a new block as soon as this one sees it.
+    channel = KeySpace(config.redis.prefix or coin.name).jobs_tip_channel
+    tip_relay = TipRelay(backends.redis, channel, jobs, instance_id.hex())
+    await tip_relay.start()
+    stack.push_async_callback(tip_relay.close)
 
     judge = PoolShareJudge(jobs, verifier, backends.daemon)
     # Coin facts the stratum server needs come from the coin profile, not from the operator.

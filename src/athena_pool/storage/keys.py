@@ -130,6 +130,11 @@ ban-expiry (zset): ban id -> until ms, the index of live bans and of the sweep. 
 ban-log (stream): one entry per change, op ("add" with the record, "del"), id. ban_add, ban_remove -> every
     stratum process (each follows it to keep its in-memory ban list current); XADD MAXLEN ~ ban_log_entries.
     A reader whose cursor fell behind the trimmed part reloads from ban-records (ban_snapshot).
+
+--- jobs --- (a pub/sub channel, not a key: nothing is stored)
+jobs-tip (channel): "{instance} {height} {prev_hash}" when a pool process installs a template on a new
+    chain tip. jobs/tip_relay.py -> every other pool process (cluster workers, other hosts), which fetches
+    a template at once instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -335,6 +340,11 @@ class KeySpace:
     @property
     def ban_log(self) -> str:
         return f"{self._p}ban-log"
+
+    # --- jobs ---
+    @property
+    def jobs_tip_channel(self) -> str:
+        return f"{self._p}jobs-tip"
 
 
 def block_member(height: int, hash_hex: str) -> str:

@@ -1,9 +1,10 @@
 """Several stratum processes on one host, sharing the listening ports (the reference pool's `clusterForks`).
 
 Each worker is a whole pool process of its own: its own event loop, its own `JobManager` polling the daemon
-(consistent with its siblings because they all poll the same daemon; a template may reach one worker a
-poll interval before another), its own hashing thread pool (so hash verification spreads over every core
-even though one event loop runs on one), its own share recorder (with a spill file of its own). Bans are
+(consistent with its siblings because they all poll the same daemon, and the first to see a new block tells
+the others through Redis, `jobs.tip_relay`, so none lags a poll interval behind), its own hashing thread
+pool (so hash verification spreads over every core even though one event loop runs on one), its own share
+recorder (with a spill file of its own). Bans are
 shared through Redis (`storage.bans_store`), share statistics are per-process in Redis and summed by the API.
 
 The kernel spreads new connections over the workers: every worker binds the same ports with SO_REUSEPORT.
