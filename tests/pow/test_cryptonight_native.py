@@ -144,6 +144,27 @@ def test_fast_hash_matches_pycryptodome_at_every_length_around_the_rate() -> Non
         assert cn.fast_hash(data[:length]) == expected, length
 
 
+@pytest.mark.parametrize("head_size", [0, 1, 135, 136, 2048, 5000])  # around the rate and the stack buffer
+def test_hash_chain_is_fast_hash_level_by_level(head_size: int) -> None:
+    links = ((bytes(range(256)) * 20)[:head_size], b"tail"), (b"", b"\x07" * 32), (b"h" * 35, b"\x01")
+    value = b"payload!"
+    expected = value
+    for head, tail in links:
+        expected = cn.fast_hash(head + expected + tail)
+    assert cn.hash_chain(value, links) == expected
+    assert cn.hash_chain(bytearray(value), links[:1]) == cn.fast_hash(links[0][0] + value + links[0][1])
+
+
+@pytest.mark.parametrize(
+    "links",
+    [(), ((b"head",),), ((b"head", "tail"),), [(b"head", b"tail")], ((bytearray(b"h"), b"t"),)],
+    ids=["empty", "one-part", "str-tail", "list", "bytearray-head"],
+)
+def test_hash_chain_refuses_malformed_links(links: Any) -> None:
+    with pytest.raises(TypeError):
+        cn.hash_chain(b"value", links)
+
+
 def test_keccak1600_state() -> None:
     for length in (0, 1, 76, 135, 136, 137, 300):
         data = bytes(range(length % 256)) * (length // 256) + bytes(range(length % 256))

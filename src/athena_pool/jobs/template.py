@@ -11,7 +11,7 @@ The reserved space is found by parsing the coinbase extra (never by trusting the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from athena_pool.coins.block import Block, ReservedSpace
@@ -37,8 +37,8 @@ from athena_pool.coins.transaction import (
 )
 from athena_pool.coins.varint import encode_varint
 
-# The C extension's Keccak itself (not its Python wrapper): a job costs a handful of these calls.
-from athena_pool.pow._cryptonight import fast_hash
+# The C extension's Keccak chain itself (not a Python wrapper): a job's hashing blob in one call.
+from athena_pool.pow._cryptonight import hash_chain
 from athena_pool.rpc.daemon import BlockTemplate
 
 log = logging.getLogger(__name__)
@@ -205,16 +205,21 @@ class FastJobMaker:
     steps: tuple[Splice, ...]  # from the merkle root upwards: each step hashes head + value + tail
     frame: Splice  # the hashing blob around the last value
 
-    def hashing_blob(self, payload: bytes) -> bytes:
-        coinbase = self.coinbase
-        value = fast_hash(coinbase.head + payload + coinbase.tail)
+    links: tuple[tuple[bytes, bytes], ...] = field(init=False)  # all of the above, for one `hash_chain` call
+
+    def __post_init__(self) -> None:
+        # Each level hashes head + value + tail: the coinbase around the payload, the RCT wrap, a merkle
+        # sibling after the value, a step around it. One C call walks them all (a new template builds one
+        # job per connected miner, so this runs thousands of times in a row).
+        links = [(self.coinbase.head, self.coinbase.tail)]
         if self.coinbase_rct:
-            value = fast_hash(value + RCT_NULL_BASE_HASH + RCT_NULL_PRUNABLE_HASH)
-        for sibling in self.upward:
-            value = fast_hash(value + sibling)
-        for step in self.steps:
-            value = fast_hash(step.head + value + step.tail)
-        return self.frame.head + value + self.frame.tail
+            links.append((b"", RCT_NULL_BASE_HASH + RCT_NULL_PRUNABLE_HASH))
+        links += [(b"", sibling) for sibling in self.upward]
+        links += [(step.head, step.tail) for step in self.steps]
+        object.__setattr__(self, "links", tuple(links))
+
+    def hashing_blob(self, payload: bytes) -> bytes:
+        return self.frame.head + hash_chain(payload, self.links) + self.frame.tail
 
 
 @dataclass(frozen=True, slots=True)

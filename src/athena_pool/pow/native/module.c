@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "aes.h"
@@ -237,6 +238,82 @@ static PyObject *py_fast_hash(PyObject *module, PyObject *arg)
     return digest_buffer(arg, cn_fast_hash, 32);
 }
 
+/* A link of hash_chain: a bytes object (PyBytes only: the chain is built once per template, called per job). */
+static int chain_part(PyObject *obj, const char **data, size_t *len)
+{
+    if (!PyBytes_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "hash_chain: every head and tail must be bytes");
+        return -1;
+    }
+    *data = PyBytes_AS_STRING(obj);
+    *len = (size_t)PyBytes_GET_SIZE(obj);
+    return 0;
+}
+
+PyDoc_STRVAR(hash_chain_doc, "hash_chain($module, value, links, /)\n--\n\nFor each (head, tail) in the tuple "
+                             "links: value = fast_hash(head + value + tail); the last value (32 bytes). A job's "
+                             "merkle root and parent-block hashes in one call instead of one per level.");
+static PyObject *py_hash_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) == 0) {
+        PyErr_SetString(PyExc_TypeError, "hash_chain(value, links): links is a non-empty tuple of (head, tail)");
+        return NULL;
+    }
+    Py_buffer first;
+    if (PyObject_GetBuffer(args[0], &first, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    uint8_t value[32];
+    const uint8_t *current = (const uint8_t *)first.buf;
+    size_t current_len = (size_t)first.len;
+    uint8_t stack_buffer[2048];
+    uint8_t *buffer = stack_buffer;
+    size_t capacity = sizeof(stack_buffer);
+    int failed = 0;
+    PyObject *links = args[1];
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(links) && !failed; i++) {
+        PyObject *link = PyTuple_GET_ITEM(links, i);
+        const char *head, *tail;
+        size_t head_len, tail_len;
+        if (!PyTuple_Check(link) || PyTuple_GET_SIZE(link) != 2) {
+            PyErr_SetString(PyExc_TypeError, "hash_chain: every link is a (head, tail) tuple");
+            failed = 1;
+            break;
+        }
+        if (chain_part(PyTuple_GET_ITEM(link, 0), &head, &head_len) < 0 ||
+            chain_part(PyTuple_GET_ITEM(link, 1), &tail, &tail_len) < 0) {
+            failed = 1;
+            break;
+        }
+        const size_t need = head_len + current_len + tail_len;
+        if (need > capacity) {
+            uint8_t *larger = PyMem_Malloc(need);
+            if (larger == NULL) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
+            if (buffer != stack_buffer) {
+                PyMem_Free(buffer);
+            }
+            buffer = larger;
+            capacity = need;
+        }
+        memcpy(buffer, head, head_len);
+        memcpy(buffer + head_len, current, current_len);
+        memcpy(buffer + head_len + current_len, tail, tail_len);
+        cn_fast_hash(buffer, need, value);
+        current = value;
+        current_len = sizeof(value);
+    }
+    if (buffer != stack_buffer) {
+        PyMem_Free(buffer);
+    }
+    PyBuffer_Release(&first);
+    return failed ? NULL : PyBytes_FromStringAndSize((const char *)value, (Py_ssize_t)sizeof(value));
+}
+
 PyDoc_STRVAR(keccak1600_doc, "keccak1600($module, data, /)\n--\n\nThe whole 200-byte Keccak state (rate 136, "
                              "original padding) after absorbing a bytes-like object.");
 static PyObject *py_keccak1600(PyObject *module, PyObject *arg)
@@ -285,6 +362,7 @@ static PyObject *py_aes_ni(PyObject *module, PyObject *unused)
 static PyMethodDef cn_methods[] = {
     {"cn_slow_hash", (PyCFunction)(void (*)(void))py_cn_slow_hash, METH_VARARGS | METH_KEYWORDS, cn_slow_hash_doc},
     {"fast_hash", py_fast_hash, METH_O, fast_hash_doc},
+    {"hash_chain", (PyCFunction)(void (*)(void))py_hash_chain, METH_FASTCALL, hash_chain_doc},
     {"keccak1600", py_keccak1600, METH_O, keccak1600_doc},
     {"blake256", py_blake256, METH_O, blake256_doc},
     {"groestl256", py_groestl256, METH_O, groestl256_doc},
