@@ -1,25 +1,18 @@
-"""Helpers for the API tests: a private redis-server, real pool data written by the real storage code
-(Store, Ledger, PaymentStore), and the API served over real HTTP (in the test's loop or in a thread)."""
+"""Helpers for the API tests: real pool data written by the real storage code (Store, Ledger, PaymentStore)
+and the API served over real HTTP (in the test's loop or in a thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import pytest
-import redis
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from athena_pool.api.health import Probe
 from athena_pool.api.live import LiveSources, LiveStatsPublisher
@@ -47,6 +40,7 @@ from athena_pool.storage.ledger import BlockCredit, Ledger
 from athena_pool.storage.payment_store import BatchItem, NewBatch, PaymentStore
 from athena_pool.stratum.config import PortConfig
 from athena_pool.stratum.registry import StratumStats
+from redis_support import RedisServer
 
 ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
 XSS_WORKER = "<img src=x onerror=alert(1)>"
@@ -57,51 +51,6 @@ PORTS = (
     PortConfig(port=5555, difficulty=5_000, description="High end <b>hardware</b>"),
     PortConfig(port=7777, difficulty=1_000, description="hidden", hidden=True),
 )
-
-
-class RedisServer:
-    """A memory-only redis-server on a free port, for this test session only."""
-
-    def __init__(self, data_dir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.port = free_port()
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(data_dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        with redis.Redis(port=self.port, socket_connect_timeout=0.5) as client:
-            while True:
-                try:
-                    if client.ping():
-                        break
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                time.sleep(0.02)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> aioredis.Redis:
-        """Gives up fast when the server is gone (the outage tests), instead of redis-py's long backoff."""
-        return aioredis.Redis(
-            host="127.0.0.1",
-            port=self.port,
-            socket_timeout=5,
-            socket_connect_timeout=1,
-            retry=Retry(NoBackoff(), 1),
-            decode_responses=False,
-        )
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait(timeout=20)
 
 
 def free_port() -> int:

@@ -1,24 +1,18 @@
-"""Fixtures of the API tests: one private redis-server per session, a fresh coin prefix per test, the
-real pool history of `seed_pool`, and the API served over HTTP on a free port."""
+"""Fixtures of the API tests: a client of the session's private redis-server (tests/conftest.py), a fresh
+coin prefix per test, the real pool history of `seed_pool`, and the API served over HTTP on a free port."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from api_support import RedisServer, Seeded, seed_pool, served
+from api_support import Seeded, seed_pool, served
 
 from athena_pool.api.server import ApiParts
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("api-redis"))
-    yield server
-    server.stop()
+from redis_support import RedisServer
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import ADMIN_SECRET, ApiThread, RedisServer, api_settings
+from api_support import ADMIN_SECRET, ApiThread, api_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import CheckFunction
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from athena_pool.api.openapi import build_openapi
 from athena_pool.api.settings import AdminSettings, LongPollSettings
+from redis_support import RedisServer
 
 # Every generated request comes from 127.0.0.1: the per-IP rate limits (tested on their own elsewhere)
 # are raised here, or schemathesis' wrong-credential probes would meet a 429 instead of the 401 it checks.
@@ -40,11 +41,12 @@ SCHEMA = schemathesis.openapi.from_dict(build_openapi(SETTINGS))
 @pytest.fixture(scope="module")
 def running_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiThread]:
     server = RedisServer(tmp_path_factory.mktemp("schemathesis-redis"))
+    server.start()
     try:
         with ApiThread(server, f"st-{uuid.uuid4().hex[:8]}", SETTINGS) as running:
             yield running
     finally:
-        server.stop()
+        server.kill()
 
 
 def test_the_served_description_is_the_tested_one(running_api: ApiThread) -> None:

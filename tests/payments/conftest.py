@@ -1,15 +1,15 @@
-"""Fixtures for the payment tests: a private redis-server, a store and a crediter per test (own coin
-prefix), and a devnet (daemon and walletd-style wallet on free ports) whose chain tests move by hand."""
+"""Fixtures for the payment tests: a store and a crediter per test (on the session's private redis-server,
+under a coin prefix of its own), and a devnet (daemon and walletd-style wallet on free ports) whose chain
+tests move by hand."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from payments_support import Crediter, RedisServer
+from payments_support import Crediter
 
 from athena_pool.devnet.runner import DevnetOptions, RunningDevnet, start_devnet
 from athena_pool.rpc.jsonrpc import JsonRpcClient
@@ -17,28 +17,6 @@ from athena_pool.rpc.wallet import WalletdClient
 from athena_pool.storage.payment_store import PaymentStore
 
 DEVNET_DIFFICULTY = 8  # a handful of cn-lite/1 hashes per block
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("payments-redis"))
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def coin_prefix() -> str:
-    return f"pay-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-async def redis_client(redis_server: RedisServer, coin_prefix: str) -> AsyncIterator[aioredis.Redis]:
-    client = redis_server.client()
-    yield client
-    async for key in client.scan_iter(match=f"{coin_prefix}:*", count=1000):
-        await client.delete(key)
-    await client.aclose()
 
 
 @pytest.fixture

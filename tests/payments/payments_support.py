@@ -1,5 +1,5 @@
-"""Helpers for the payment tests: a private redis-server, crediting like the unlocker, a funded devnet wallet,
-monero-wallet-rpc on a regtest monerod, and what each address really received."""
+"""Helpers for the payment tests: crediting like the unlocker, addresses, a funded devnet wallet, and what
+each address really received."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ import asyncio
 import itertools
 import random
 import secrets
-import shutil
-import socket
-import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
-import pytest
 import redis.asyncio as aioredis
 
 from athena_pool.coins.addresses import AddressKind, decode_address, encode_address
@@ -25,7 +19,6 @@ from athena_pool.devnet.keys import generate_address
 from athena_pool.devnet.runner import RunningDevnet
 from athena_pool.pow import create_algorithm
 from athena_pool.pow.base import PowAlgorithm
-from athena_pool.rpc.monerod_regtest import free_loopback_port
 from athena_pool.storage import BlockCandidate, RewardType, Store
 from athena_pool.storage.keys import KeySpace
 from athena_pool.storage.ledger import BlockCredit, Ledger
@@ -34,62 +27,6 @@ from athena_pool.targets import meets
 
 ATHENA_FEE = 10_000  # Athena's minimum transaction fee
 T0_MS = 1_700_000_000_000
-
-
-# -- Redis ---------------------------------------------------------------------------------------------
-
-
-class RedisServer:
-    """A memory-only redis-server child process on a free port."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_loopback_port()
-        self.data_dir = data_dir
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        command = [
-            binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(self.data_dir),
-        ]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while not _answers_ping(self.port):
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
-
-    def kill(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=20)
-            self._process = None
-
-    def client(self) -> aioredis.Redis:
-        return aioredis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, socket_connect_timeout=2)
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 # -- crediting like the unlocker -----------------------------------------------------------------------

@@ -24,7 +24,6 @@ import pytest
 from payments_support import (
     ATHENA_FEE,
     Crediter,
-    RedisServer,
     assert_all_closed,
     athena_addresses,
     devnet_received,
@@ -37,6 +36,7 @@ from athena_pool.devnet.runner import RunningDevnet
 from athena_pool.payments.ledger import check_ledger, check_wallet_transfers
 from athena_pool.rpc.wallet import WalletdClient
 from athena_pool.storage.payment_store import BatchState, PaymentStore
+from redis_support import RedisServer
 
 CHILD = Path(__file__).with_name("payments_crash_child.py")
 MIN_PAYOUT = 20_000

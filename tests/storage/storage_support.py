@@ -1,119 +1,16 @@
-"""Helpers for the storage tests: a redis-server child process and a share factory."""
+"""Helpers for the storage tests: share factories, what shares add up to, and waiting for a state."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-import shutil
-import socket
-import subprocess
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import pytest
-import redis
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.retry import Retry as SyncRetry
 
 from athena_pool.storage import RewardType, ShareKind, ShareRecord, Store
 
 T0_MS = 1_700_000_000_000  # a fixed share time; tests that read hashrate pass now_ms explicitly
-
-
-class RedisServer:
-    """A redis-server child process on its own port and data directory, which tests may stop and restart."""
-
-    def __init__(self, data_dir: Path, *, appendonly: bool) -> None:
-        self.port = _free_port()
-        self.data_dir = data_dir
-        self._appendonly = appendonly
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self._appendonly else []
-        self._process = subprocess.Popen(
-            [
-                _redis_server(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-                str(self.data_dir),
-                *persistence,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._wait_until_ready()
-
-    def shutdown(self) -> None:
-        """A clean SHUTDOWN (the AOF is flushed)."""
-        # The server closes the connection as it exits.
-        with _sync_client(self.port) as client, contextlib.suppress(redis.ConnectionError):
-            client.shutdown(nosave=True)
-        self._reap()
-
-    def kill(self) -> None:
-        """SIGKILL: nothing is flushed on the way out (appendfsync always already did)."""
-        if self._process is not None:
-            self._process.kill()
-        self._reap()
-
-    def client(self, *, decode_responses: bool = False) -> aioredis.Redis:
-        """A client that gives up quickly (two fast retries), so outages surface to the recorder."""
-        return aioredis.Redis(
-            host="127.0.0.1",
-            port=self.port,
-            socket_timeout=2,
-            socket_connect_timeout=1,
-            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2),
-            decode_responses=decode_responses,
-        )
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + 20
-        with _sync_client(self.port) as client:
-            while True:
-                try:
-                    if client.ping():
-                        return
-                except (redis.ConnectionError, redis.exceptions.BusyLoadingError):
-                    if time.monotonic() > deadline:
-                        raise
-                time.sleep(0.02)
-
-    def _reap(self) -> None:
-        if self._process is not None:
-            self._process.wait(timeout=20)
-            self._process = None
-
-
-def _sync_client(port: int) -> redis.Redis:
-    # No retries: redis-py's default (ten, with backoff) would spend seconds on a server that is gone.
-    return redis.Redis(port=port, socket_connect_timeout=0.5, retry=SyncRetry(NoBackoff(), 0))
-
-
-def _redis_server() -> str:
-    path = shutil.which("redis-server")
-    if path is None:
-        pytest.skip("redis-server is not installed")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def share(

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storage_support import T0_MS, RedisServer
+from storage_support import T0_MS
 
 from athena_pool.storage import BlockCandidate, RewardType, ShareKind, ShareRecord, Store
+from redis_support import RedisServer
 
 ADDRESSES = ("a", "a:b", "b", "c.0123", "d:")
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from storage_support import Expected, RedisServer, share, share_stream, wait_until
+from storage_support import Expected, share, share_stream, wait_until
 
 from athena_pool.storage import BlockCandidate, RewardType, ShareRecord, Store
 from athena_pool.storage.ops import CandidateOp, ShareBatch, decode_op
 from athena_pool.storage.recorder import LOGGER_NAME, RecorderSettings, ShareRecorder
 from athena_pool.storage.spill import SpillFileLockedError
+from redis_support import RedisServer
 
 FAST = RecorderSettings(
     batch_max_shares=20,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
-from storage_support import T0_MS, RedisServer, share
+from storage_support import T0_MS, share
 
 from athena_pool.storage import RewardType, ShareKind, Store
+from redis_support import RedisServer
 
 
 async def test_valid_and_stale_shares_credit_the_prop_round(store: Store) -> None:

@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 from unlocker_process import crash_rules
-from unlocker_support import DevnetDriver, RedisServer, add_candidate, check_books, record, share
+from unlocker_support import DevnetDriver, add_candidate, check_books, record, share
 
 from athena_pool.payments.schemes import SchemeName
 from athena_pool.storage import RewardType, ShareRecord, Store
 from athena_pool.storage.keys import block_member
 from athena_pool.storage.ledger import Ledger
 from athena_pool.unlocker.payouts import plan_credit
+from redis_support import RedisServer
 
 PROCESS = Path(__file__).with_name("unlocker_process.py")
 KILLS = 24  # SIGKILLed runs; then clean runs until every block is settled

@@ -11,12 +11,13 @@ from fractions import Fraction
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from unlocker_support import RedisServer, add_candidate, check_books, record, rules, share
+from unlocker_support import add_candidate, check_books, record, rules, share
 
 from athena_pool.payments.schemes import RewardPolicy, SchemeName, percent, pplns, prop, solo
 from athena_pool.storage import RewardType, Store
 from athena_pool.storage.ledger import Ledger
 from athena_pool.unlocker.payouts import plan_credit
+from redis_support import RedisServer
 
 ADDRESSES = ("alice", "b:o:b", "carol", "dave")
 POLICY = RewardPolicy(pool_fee=percent("0.7"), finder_reward=percent("0.3"))

@@ -1,28 +1,21 @@
-"""Helpers for the unlocker tests: a private redis-server, a devnet driver, shares, and the books check."""
+"""Helpers for the unlocker tests: unlock rules, shares and candidates, a devnet driver, the books check."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-import redis
 import redis.asyncio as aioredis
 
 from athena_pool.coins.families import get_family
 from athena_pool.devnet.runner import RunningDevnet
 from athena_pool.payments.schemes import RewardPolicy, SchemeName
 from athena_pool.pow import create_algorithm
-from athena_pool.storage import BlockCandidate, RewardType, ShareKind, ShareRecord, Store
+from athena_pool.storage import BlockCandidate, RewardType, ShareKind, ShareRecord, Store, replies
 from athena_pool.storage.keys import parse_block_member
 from athena_pool.storage.ledger import Ledger
 from athena_pool.targets import meets
@@ -33,50 +26,6 @@ FAMILY = get_family("forknote2")
 POW = create_algorithm("cn-lite/1")
 NONCE_OFFSET = 39  # of the nonce in a forknote2 hashing blob
 MAX_TRIES = 200_000
-
-
-class RedisServer:
-    """A memory-only redis-server child process on a free port (never the shared one on 6379)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._data_dir = data_dir
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir",
-                   str(self._data_dir)]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        with redis.Redis(port=self.port, socket_connect_timeout=0.5) as client:
-            while True:
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                time.sleep(0.02)
-
-    def kill(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=20)
-            self._process = None
-
-    def client(self) -> aioredis.Redis:
-        return aioredis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def rules(
@@ -196,8 +145,8 @@ async def check_books(client: aioredis.Redis, store: Store, ledger: Ledger) -> B
     - each balance is exactly the sum of that address's per-block credits (nothing credited twice or lost).
     """
     k = store.keys
-    matured = [m.decode() for m in await client.zrange(k.blocks_matured, 0, -1)]
-    candidates = {m.decode() for m in await client.zrange(k.blocks_candidates, 0, -1)}
+    matured = [replies.text(m) for m in await client.zrange(k.blocks_matured, 0, -1)]
+    candidates = {replies.text(m) for m in await client.zrange(k.blocks_candidates, 0, -1)}
     assert not candidates & set(matured)
     rewards = credited = kept = 0
     per_address: dict[str, int] = {}

@@ -48,34 +48,23 @@ class Coin:
         return get_network(self.address_network)
 
 
+def _forknote2_coin(
+    name: str, symbol: str, pow_algorithm: str, *, unlock_depth: int, block_seconds: int, rpc_port: int
+) -> Coin:
+    """A coin of the Bytecoin/TurtleCoin lineage: 2 decimal places, forknote2 blobs, the TurtleCoin RPC
+    dialect, payment ids and integrated addresses, and an address network of the coin's own name."""
+    return Coin(
+        name=name, symbol=symbol, decimal_places=2, blob_family="forknote2", pow_algorithm=pow_algorithm,
+        address_network=name, coinbase_unlock_depth=unlock_depth, target_block_seconds=block_seconds,
+        default_daemon_rpc_port=rpc_port, rpc_dialect=RpcDialect.TURTLE, supports_payment_ids=True,
+        supports_integrated_addresses=True,
+    )  # fmt: skip
+
+
 COINS: tuple[Coin, ...] = (
-    Coin(
-        name="athena",
-        symbol="ATHX",
-        decimal_places=2,
-        blob_family="forknote2",
-        pow_algorithm="cn-lite/1",
-        address_network="athena",
-        coinbase_unlock_depth=4,
-        target_block_seconds=3600,
-        default_daemon_rpc_port=12001,
-        rpc_dialect=RpcDialect.TURTLE,
-        supports_payment_ids=True,
-        supports_integrated_addresses=True,
-    ),
-    Coin(
-        name="turtlecoin",
-        symbol="TRTL",
-        decimal_places=2,
-        blob_family="forknote2",
-        pow_algorithm="argon2/chukwav2",
-        address_network="turtlecoin",
-        coinbase_unlock_depth=40,
-        target_block_seconds=30,
-        default_daemon_rpc_port=11898,
-        rpc_dialect=RpcDialect.TURTLE,
-        supports_payment_ids=True,
-        supports_integrated_addresses=True,
+    _forknote2_coin("athena", "ATHX", "cn-lite/1", unlock_depth=4, block_seconds=3600, rpc_port=12001),
+    _forknote2_coin(
+        "turtlecoin", "TRTL", "argon2/chukwav2", unlock_depth=40, block_seconds=30, rpc_port=11898
     ),
     Coin(
         name="monero",
