@@ -44,9 +44,11 @@ from athena_pool.jobs.tip_relay import TipRelay
 from athena_pool.logs import SecretMasker
 from athena_pool.miner.client import Miner, MinerOptions
 from athena_pool.payments.processor import PaymentProcessor
+from athena_pool.payments.settings import WalletSettings
 from athena_pool.pow import PowVerifier, algorithm_info, create_algorithm
 from athena_pool.rpc.daemon import DaemonClient, create_daemon_client
 from athena_pool.rpc.jsonrpc import JsonRpcClient
+from athena_pool.rpc.timings import RpcTimings
 from athena_pool.storage import KeySpace, NetworkStats, ShareRecorder, Store
 from athena_pool.storage.bans_store import BanStore
 from athena_pool.storage.local_server import local_redis
@@ -78,6 +80,7 @@ class Backends:
     pool_address: str
     wallet_url: str | None
     devnet: RunningDevnet | None
+    rpc_timings: RpcTimings  # every daemon and wallet call of this process, for the metrics
 
 
 @dataclass
@@ -88,6 +91,7 @@ class StratumRole:
     stratum: StratumServer
     miner: Miner | None
     verifier: PowVerifier
+    started_s: float  # wall clock just before the stratum listeners opened: no share of this run is older
 
 
 @dataclass
@@ -156,8 +160,10 @@ async def run_pool(config: PoolConfig, roles: Collection[str] = ROLES) -> AsyncI
         ring = _recent_log_lines(config, stack)
         backends = await _start_backends(config, stack)
         stratum_role = await _start_stratum_role(config, backends, stack) if "pool" in roles else None
-        if stratum_role is not None:
-            await stack.enter_async_context(_live_stats_publisher(config, backends, stratum_role, ring))
+        # Every process publishes (its RPC timings at least): the API may run in another one.
+        await stack.enter_async_context(
+            _live_stats_publisher(config, backends, stratum_role, ring, tuple(sorted(roles)))
+        )
         unlocker = None
         if "unlocker" in roles and config.unlocker.enabled:
             # A daemon still syncing would make the pool's blocks look orphaned.
@@ -175,7 +181,15 @@ async def run_pool(config: PoolConfig, roles: Collection[str] = ROLES) -> AsyncI
             payments = await _start_payments(config, backends, stack, failed)
         api_url = None
         if "api" in roles:
-            api_url = await _start_api(config, backends, stratum_role, ring, stack, charts="charts" in roles)
+            api_url = await _start_api(
+                config,
+                backends,
+                stratum_role,
+                ring,
+                stack,
+                charts="charts" in roles,
+                payments="payments" in roles,
+            )
             log.info("API and web page: %s/", api_url)
         elif "charts" in roles:
             await _start_charts(config, backends, stack)
@@ -204,9 +218,14 @@ async def _start_backends(config: PoolConfig, stack: contextlib.AsyncExitStack) 
     stack.push_async_callback(redis.aclose)
     store = Store(redis, config.redis.prefix or coin.name)
     http = await stack.enter_async_context(aiohttp.ClientSession())
-    rpc = JsonRpcClient(daemon_url, session=http, timeout=config.daemon.timeout)
+    timings = RpcTimings()
+    rpc = JsonRpcClient(
+        daemon_url, session=http, timeout=config.daemon.timeout, timings=timings.endpoint("daemon")
+    )
     daemon = create_daemon_client(coin.rpc_dialect.value, rpc)
-    return Backends(coin, redis_url, redis, store, daemon_url, daemon, pool_address, wallet_url, devnet)
+    return Backends(
+        coin, redis_url, redis, store, daemon_url, daemon, pool_address, wallet_url, devnet, timings
+    )
 
 
 async def _start_stratum_role(
@@ -254,29 +273,21 @@ async def _start_stratum_role(
         ban_store=BanStore(backends.redis, config.redis.prefix or coin.name),
         hash_threads=verifier.threads,
     )
+    started_s = time.time()
     await stratum.start()
     stack.push_async_callback(stratum.close)
 
     miner = None
     if config.demo_miner.enabled:
         miner = await stack.enter_async_context(Miner(_demo_miner_options(config, stratum, coin)))
-    return StratumRole(recorder, jobs, judge, stratum, miner, verifier)
+    return StratumRole(recorder, jobs, judge, stratum, miner, verifier, started_s)
 
 
 async def _start_payments(
     config: PoolConfig, backends: Backends, stack: contextlib.AsyncExitStack, failed: asyncio.Event
 ) -> PaymentProcessor:
-    settings = config.payments
-    if config.devnet.enabled and backends.wallet_url is not None:
-        # The devnet's own wallet holds the pool address's coinbase outputs.
-        wallet = replace(
-            settings.wallet,
-            dialect="walletd",
-            url=backends.wallet_url,
-            rpc_password=config.devnet.rpc_password,
-        )
-        settings = replace(settings, wallet=wallet)
-    client = settings.wallet.create_client()
+    settings = replace(config.payments, wallet=_wallet_settings(config, backends))
+    client = settings.wallet.create_client(backends.rpc_timings.endpoint("wallet"))
     stack.push_async_callback(client.close)
     if config.sync_wait.enabled:
         await wait_until_synced(
@@ -317,26 +328,43 @@ def _recent_log_lines(
 
 
 def _live_stats_publisher(
-    config: PoolConfig, backends: Backends, role: StratumRole, ring: RingLogHandler
+    config: PoolConfig,
+    backends: Backends,
+    role: StratumRole | None,
+    ring: RingLogHandler,
+    roles: tuple[str, ...],
 ) -> LiveStatsPublisher:
-    """The pool process's live stratum figures, written to Redis for the API (maybe in another process)."""
+    """The process's live figures (its stratum server's, if it runs the pool role, and its RPC timings),
+    written to Redis for the API (maybe in another process)."""
+    base = LiveSources() if role is None else _stratum_sources(role)
+    sources = replace(base, rpc=backends.rpc_timings.figures, roles=roles)
+    prefix = config.redis.prefix or backends.coin.name
+    # Log lines go out with the stratum figures only, as before: the API shows its own process's lines.
+    return LiveStatsPublisher(
+        backends.redis,
+        prefix,
+        sources,
+        interval_s=5.0,
+        log_ring=ring if role is not None else None,
+        log_lines_kept=config.api.log_lines,
+    )
 
+
+def _stratum_sources(role: StratumRole) -> LiveSources:
     def template_age() -> float | None:
         try:
             return time.monotonic() - role.jobs.current_template().created_at
         except NoTemplateError:
             return None
 
-    sources = LiveSources(
+    return LiveSources(
         stratum=role.stratum.stats,
+        started_s=role.started_s,
         recorder=lambda: role.recorder.stats,
         hash_timings=lambda: role.verifier.timings,
         template_age_s=template_age,
         daemon_available=lambda: role.jobs.daemon_available,
-    )
-    prefix = config.redis.prefix or backends.coin.name
-    return LiveStatsPublisher(
-        backends.redis, prefix, sources, interval_s=5.0, log_ring=ring, log_lines_kept=config.api.log_lines
+        job_broadcast=lambda: role.stratum.last_broadcast,
     )
 
 
@@ -366,6 +394,34 @@ def _api_settings(config: PoolConfig, coin: Coin, *, charts: bool) -> ApiSetting
     return replace(config.api, payout=bounds, pool=pool_facts, charts=charts_settings)
 
 
+def _wallet_settings(config: PoolConfig, backends: Backends) -> WalletSettings:
+    """The wallet the payments (and the API beside them) talk to: the devnet's own when it runs here."""
+    if config.devnet.enabled and backends.wallet_url is not None:
+        # The devnet's own wallet holds the pool address's coinbase outputs.
+        return replace(
+            config.payments.wallet,
+            dialect="walletd",
+            url=backends.wallet_url,
+            rpc_password=config.devnet.rpc_password,
+        )
+    return config.payments.wallet
+
+
+def _api_uses_wallet(config: PoolConfig, *, payments_here: bool, devnet_here: bool = False) -> bool:
+    """Whether the API probes the wallet (and lets the admin resolve held payment batches against it).
+
+    Only where it can log in: beside the payments role, where the wallet's credentials reached this
+    process anyway, or beside the embedded devnet (whose password it has). deploy/ hands the wallet's RPC
+    password to the payments role alone, so an API process of its own would ask without it and show a
+    healthy wallet as down on /stats and /health."""
+    if not config.payments.enabled:
+        return False
+    if config.devnet.enabled:
+        return devnet_here
+    wallet = config.payments.wallet
+    return payments_here or bool(wallet.rpc_password or wallet.rpc_user)
+
+
 async def _start_api(
     config: PoolConfig,
     backends: Backends,
@@ -374,6 +430,7 @@ async def _start_api(
     stack: contextlib.AsyncExitStack,
     *,
     charts: bool,
+    payments: bool,
 ) -> str:
     coin = backends.coin
     if stratum_role is not None:
@@ -382,8 +439,8 @@ async def _start_api(
         ports = list(config.stratum.ports)
     probes = {"daemon": daemon_probe(backends.daemon)}
     wallet = None
-    if config.payments.enabled and not config.devnet.enabled:
-        wallet = config.payments.wallet.create_client()
+    if _api_uses_wallet(config, payments_here=payments, devnet_here=backends.wallet_url is not None):
+        wallet = _wallet_settings(config, backends).create_client(backends.rpc_timings.endpoint("wallet"))
         stack.push_async_callback(wallet.close)
         probes["wallet"] = wallet_probe(wallet)
     secret = AdminSecret(config.secrets.admin_secret) if config.secrets.admin_secret else None

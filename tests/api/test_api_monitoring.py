@@ -1,31 +1,59 @@
-"""Charts (bounded keys), live stratum figures, service probes, log lines, /metrics and /health."""
+"""Charts (bounded keys), live stratum figures, service probes, log lines, /metrics and /health; job
+broadcast and RPC latency figures crossing from the pool process to an API process; the hashrate of a
+pool that has not been up for a whole window yet."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import redis.asyncio as aioredis
-from api_support import ADMIN_SECRET, LIMITS, RedisServer, Seeded, api_settings, seed_pool, served, share
+from api_support import (
+    ADMIN_SECRET,
+    COIN,
+    LIMITS,
+    PORTS,
+    Seeded,
+    api_settings,
+    seed_pool,
+    served,
+    share,
+    wallet,
+)
+from test_api_devnet import devnet_config, eventually
 
 from athena_pool.api.charts import ChartsCollector
 from athena_pool.api.live import LiveSources, LiveStatsPublisher
 from athena_pool.api.logring import RingLogHandler
-from athena_pool.api.server import ApiParts
-from athena_pool.api.settings import ChartSettings
+from athena_pool.api.server import ApiParts, run_api
+from athena_pool.api.settings import AdminSecret, ChartSettings
 from athena_pool.api.snapshot import SnapshotBuilder
 from athena_pool.api.stats_cache import StatsCache
+from athena_pool.config import (
+    ConsoleSettings,
+    DaemonSettings,
+    PoolConfig,
+    RedisSettings,
+)
+from athena_pool.rpc.errors import RpcError
+from athena_pool.rpc.jsonrpc import JsonRpcClient
+from athena_pool.rpc.monerod_regtest import free_loopback_port
+from athena_pool.rpc.timings import RpcTimings
 from athena_pool.storage import Store
 from athena_pool.storage.api_store import ApiStore, ChartSeries
 from athena_pool.storage.bans_store import BanStore
 from athena_pool.storage.keys import KeySpace
 from athena_pool.storage.ledger import Ledger
 from athena_pool.storage.payment_store import PaymentStore
-from athena_pool.stratum.registry import StratumStats
+from athena_pool.stratum.registry import HashrateMeter, StratumStats
+from athena_pool.supervisor import run_pool
+from redis_support import RedisServer
 
 BEARER = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 SAMPLE = re.compile(
@@ -191,13 +219,14 @@ async def test_probes_logs_metrics_and_health(
 
 async def test_health_is_down_when_redis_is(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     server = RedisServer(tmp_path)
+    server.start()
     client = server.client()
     try:
         await seed_pool(client, "outage")
         async with served(client, "outage") as api:
             async with http.get(api.url + "/health") as response:
                 assert response.status == 200
-            server.stop()
+            server.kill()
             async with http.get(api.url + "/health") as response:
                 assert response.status == 503
                 body = await response.json()
@@ -205,5 +234,202 @@ async def test_health_is_down_when_redis_is(tmp_path: Path, http: aiohttp.Client
             async with http.get(api.url + "/api/v1/pool") as response:
                 assert response.status == 200  # the last statistics are still served meanwhile
     finally:
-        server.stop()
+        server.kill()
         await client.aclose()
+
+
+# --- job broadcasts and RPC latency, from the pool process to an API process ----------------------------
+
+
+def metric_samples(text: str) -> dict[str, float]:
+    """`name{labels}` -> value, for every sample of an exposition, in its order."""
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            found[key] = float(value)
+    return found
+
+
+def assert_grouped(text: str) -> None:
+    """Each family declared once, its samples right under its TYPE line, as the text format demands
+    (several instances' samples of one family must not interleave with other families)."""
+    declared: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            declared.append(line.split()[2])
+        elif line and not line.startswith("#"):
+            assert declared and line.startswith(declared[-1]), line
+    assert len(declared) == len(set(declared))
+
+
+def series(name: str, **labels: str) -> str:
+    """A sample's key as the exposition writes it (labels sorted by name)."""
+    inner = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    return f"athena_{name}{{{inner}}}"
+
+
+def api_role_config(data_dir: Path, redis_url: str, pool_address: str, daemon_url: str) -> PoolConfig:
+    return PoolConfig(
+        coin="athena",
+        pool_address=pool_address,
+        data_dir=data_dir,
+        daemon=DaemonSettings(url=daemon_url, timeout=2.0),
+        redis=RedisSettings(url=redis_url),
+        api=api_settings(health_interval_s=0.2),
+        console=ConsoleSettings(interval=0),
+    )
+
+
+async def test_job_broadcasts_and_rpc_latency_reach_an_api_in_another_process(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The pool role and the API role as two compositions that share only Redis, as deploy/ runs them.
+    The API's /metrics shows the pool's last job broadcast and its calls to the devnet daemon by method,
+    and the API process's own calls: all failing, its daemon URL leads nowhere. Every figure moves on as
+    templates, broadcasts and probes go on."""
+    async with run_pool(devnet_config(tmp_path / "pool"), roles=("pool",)) as pool:
+        nowhere = f"http://127.0.0.1:{free_loopback_port()}"
+        config = api_role_config(tmp_path / "api", pool.backends.redis_url, pool.pool_address, nowhere)
+        async with run_pool(config, roles=("api",)) as api:
+            url = api.api_url
+            assert url is not None
+            live = await ApiStore(pool.backends.redis, pool.coin.name).read_live(forget_before_ms=0)
+            ids = {tuple(figures["roles"]): instance for instance, figures in live.items()}
+            pool_id, api_id = ids[("pool",)], ids[("api",)]
+
+            async def metrics() -> dict[str, float]:
+                async with http.get(url + "/metrics") as response:
+                    assert response.status == 200
+                    text = await response.text()
+                assert_grouped(text)
+                return metric_samples(text)
+
+            template = {"endpoint": "daemon", "instance": pool_id, "method": "getblocktemplate"}
+            probe = {"endpoint": "daemon", "instance": api_id, "method": "getlastblockheader"}
+            calls = series("rpc_request_seconds_count", **template)
+            probe_failures = series("rpc_errors_total", error="unavailable", **probe)
+            sessions = series("job_broadcast_sessions", instance=pool_id)
+            broadcast_s = series("job_broadcast_seconds", instance=pool_id)
+
+            async def first_figures() -> dict[str, float] | None:
+                m = await metrics()
+                ready = m.get(sessions) == 1 and m.get(calls, 0) > 0 and m.get(probe_failures, 0) > 0
+                return m if ready else None
+
+            first = await eventually(
+                first_figures, "a broadcast to the miner, and both processes' RPC figures"
+            )
+            assert 0 < first[broadcast_s] < 1.0  # one session: far below a second
+            assert 0 < first[series("rpc_request_seconds_sum", **template)] / first[calls] < 1.0
+            buckets = [
+                value
+                for key, value in first.items()
+                if key.startswith("athena_rpc_request_seconds_bucket{")
+                and f'instance="{pool_id}"' in key
+                and 'method="getblocktemplate"' in key
+            ]
+            assert len(buckets) > 2 and buckets == sorted(buckets) and buckets[-1] == first[calls]
+            assert not [k for k in first if k.startswith("athena_rpc_errors_total{") and pool_id in k]
+            # Every call of the API process failed, and it is no stratum instance.
+            assert first[series("rpc_request_seconds_count", **probe)] == first[probe_failures]
+            assert series("stratum_connections", instance=api_id) not in first
+
+            async def moved_on() -> dict[str, float] | None:
+                m = await metrics()
+                newer = m[calls] > first[calls] and m[probe_failures] > first[probe_failures]
+                return m if newer and m[broadcast_s] != first[broadcast_s] else None
+
+            later = await eventually(moved_on, "figures of later templates, broadcasts and probes")
+            own = pool.backends.rpc_timings.endpoint("daemon").method("getblocktemplate")
+            assert own is not None and own.count >= later[calls]  # published from the client's own count
+            assert pool.stratum.last_broadcast is not None and later[sessions] == 1
+
+        # How each call ends is told apart: an answer, or a JSON-RPC error from the daemon.
+        timings = RpcTimings()
+        async with JsonRpcClient(pool.daemon_url, timings=timings.endpoint("daemon")) as rpc:
+            await rpc.call("getblockcount", {})
+            with pytest.raises(RpcError):
+                await rpc.call("no_such_method", {})
+        daemon = timings.figures()["daemon"]
+        assert daemon["getblockcount"]["count"] == 1 and daemon["getblockcount"]["errors"] == {}
+        assert daemon["no_such_method"]["errors"] == {"error_reply": 1}
+
+
+# --- the hashrate of a pool that has not been up for a whole window ---------------------------------------
+
+MINER = wallet("first-minute")
+
+
+@pytest.mark.parametrize(
+    ("up_s", "old_share", "pool_rate", "hour_rate"),
+    [
+        # Up for a minute: six shares of 1,000 over that minute are 100 H/s (not 6,000 / 600 s = 10).
+        (60, False, 100.0, 100.0),
+        # Restarted a minute ago, with a share of the previous run 5 minutes ago still in Redis: the data
+        # reach back beyond the start, so the whole window counts and nothing reads high.
+        (60, True, 7_000 / 600, 7_000 / 3_600),
+        # Up for two hours: the whole window, as always.
+        (7_200, False, 6_000 / 600, 6_000 / 3_600),
+    ],
+)
+async def test_the_hashrate_covers_only_the_time_the_pool_has_been_up(
+    redis_client: aioredis.Redis,
+    prefix: str,
+    http: aiohttp.ClientSession,
+    up_s: int,
+    old_share: bool,
+    pool_rate: float,
+    hour_rate: float,
+) -> None:
+    now_s = float(int(time.time()))  # the API's clock stands still there: exact figures
+    now_ms = int(now_s * 1000)
+    store = Store(redis_client, prefix, LIMITS)
+    times_ms = [now_ms - age_s * 1000 for age_s in (55, 45, 35, 25, 15, 5)]
+    if old_share:
+        times_ms.insert(0, now_ms - 300_000)
+    for n, time_ms in enumerate(times_ms):  # one batch each, as the recorder writes them over time
+        assert await store.record_shares(f"b{n}", [share(MINER.address, "rig", 1_000, time_ms)])
+
+    def clock() -> float:
+        return now_s
+
+    sources = LiveSources(stratum=lambda: StratumStats(1, {3333: 1}, 1, 1, 0.0), started_s=now_s - up_s)
+    publisher = LiveStatsPublisher(redis_client, prefix, sources, interval_s=0.1, clock=clock)
+    await publisher.publish_once()
+    async with (
+        publisher,
+        run_api(
+            api_settings(),
+            redis=redis_client,
+            coin=COIN,
+            key_prefix=prefix,
+            ports=PORTS,
+            limits=LIMITS,
+            admin_secret=AdminSecret(ADMIN_SECRET),
+            clock=clock,
+        ) as api,
+    ):
+        async with http.get(api.url + "/api/v1/pool") as response:
+            pool = await response.json()
+        async with http.get(api.url + f"/api/v1/miners/{MINER.address}") as response:
+            miner = await response.json()
+        async with http.get(api.url + "/metrics") as response:
+            metrics = metric_samples(await response.text())
+    assert pool["hashrate"]["prop"] == pytest.approx(pool_rate)
+    assert miner["hashrate"]["current"] == pytest.approx(pool_rate)
+    assert miner["hashrate"]["1h"] == pytest.approx(hour_rate)
+    assert metrics[series("pool_hashrate", reward_type="prop")] == pytest.approx(pool_rate)
+
+
+def test_the_stratum_meter_reads_its_first_minute_right() -> None:
+    """The stratum instance's own meter (`athena_stratum_hashrate`): the same rule, from its start."""
+    meter = HashrateMeter(window_seconds=600, bucket_seconds=10, started=1_000.0)
+    assert meter.rate(now=1_001.0) == 0.0
+    for t in range(1_005, 1_060, 10):
+        meter.add(1_000, now=float(t))
+    assert meter.rate(now=1_060.0) == 6_000 / 60
+    assert meter.rate(now=1_300.0) == 6_000 / 300
+    assert meter.rate(now=1_700.0) == 0.0  # every bucket has left the window
+    meter.add(6_000, now=1_700.0)
+    assert meter.rate(now=1_700.0) == 6_000 / 600  # up longer than the window: the whole window

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from browser_support import api_get, assert_no_script_ran, open_page, shot, text_of, wait_until
 from web_support import ADMIN_SECRET, BLOCK_EXPLORER, XSS_WORKER, PoolThread
 
 from athena_pool.rpc.jsonrpc import JsonRpcClient
-
-WAIT_S = 20
-
-
-def api_get(pool: PoolThread, path: str) -> Any:
-    with urllib.request.urlopen(f"{pool.live.url}/api/v1{path}", timeout=10) as response:
-        return json.loads(response.read())
 
 
 def daemon_height(pool: PoolThread) -> int:
@@ -38,57 +29,6 @@ def daemon_height(pool: PoolThread) -> int:
     return asyncio.run(ask())
 
 
-def wait_until(what: str, condition: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = condition()
-        except Exception as exc:  # the page is still loading
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def open_page(browser: Any, pool: PoolThread, route: str, page: str) -> None:
-    browser.get(f"{pool.live.url}/#{route}")
-    wait_until(
-        f"page {page} loaded",
-        lambda: browser.execute_script(
-            "const p = document.querySelector('.page[data-page]');"
-            "return p && p.dataset.page === arguments[0] && p.dataset.loaded === 'true';",
-            page,
-        ),
-    )
-
-
-def text_of(browser: Any, selector: str) -> str:
-    return str(
-        browser.execute_script(
-            "const n = document.querySelector(arguments[0]); return n ? n.innerText : '';", selector
-        )
-    )
-
-
-def assert_no_script_ran(browser: Any) -> None:
-    alerts = browser.execute_script("return window.__alerts || [];")
-    injected = browser.execute_script("return window.__injected || [];")
-    images = browser.execute_script("return document.querySelectorAll('img').length;")
-    assert alerts == [], f"a dialog was opened: {alerts}"
-    assert injected == [], f"an <img> element was injected: {injected}"
-    assert images == 0
-    errors = [
-        entry
-        for entry in browser.get_log("browser")
-        if entry.get("level") == "SEVERE"
-        and "favicon" not in entry.get("message", "")
-        and "/api/v1/" not in entry.get("message", "")  # expected 4xx answers (admin 401, unknown miner)
-    ]
-    assert errors == [], f"console errors: {errors}"
-
-
 def assert_chart(browser: Any, minimum: int = 1) -> None:
     count = wait_until(
         "a chart with a line",
@@ -98,13 +38,6 @@ def assert_chart(browser: Any, minimum: int = 1) -> None:
         ),
     )
     assert count >= minimum
-
-
-def shot(browser: Any, directory: Path, name: str) -> None:
-    height = browser.execute_script("return Math.min(document.body.scrollHeight + 40, 4000);")
-    browser.set_window_size(1360, max(1000, int(height)))
-    assert browser.save_screenshot(str(directory / f"{name}.png"))
-    browser.set_window_size(1360, 1000)
 
 
 @pytest.fixture

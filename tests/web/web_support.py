@@ -1,5 +1,8 @@
 """The whole pool on the devnet, with the API and the web front-end, running on its own event loop in a
-thread, so synchronous browser tests (selenium) can look at it; and a headless Chromium."""
+thread, so synchronous browser tests (selenium) can look at it; and a headless Chromium.
+
+A paying pool (`PoolThread(..., paying=True)`) also runs the unlocker and the payment processor on the
+devnet's wallet, and its API holds a wallet connection, so the admin can resolve held payment batches."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -27,10 +32,15 @@ from athena_pool.config import (
     PoolConfig,
     RedisSettings,
 )
+from athena_pool.payments.settings import PaymentSettings, WalletSettings
+from athena_pool.rpc.wallet import WalletClient
 from athena_pool.stratum.config import PortConfig, StratumConfig
 from athena_pool.stratum.vardiff import VardiffConfig
-from athena_pool.supervisor import run_pool
+from athena_pool.supervisor import RunningPool, run_pool
+from athena_pool.unlocker import UnlockerSettings
 from athena_pool.web import add_web_routes
+
+T = TypeVar("T")
 
 ADMIN_SECRET = "web-test-admin-secret-0123456789"
 XSS_WORKER = "<img src=x onerror=alert(1)>"
@@ -80,6 +90,18 @@ def devnet_config(data_dir: Path) -> PoolConfig:
     )
 
 
+def paying_config(data_dir: Path) -> PoolConfig:
+    """`devnet_config`, and the money path: blocks credited once 4 deep, balances paid every second from
+    the devnet's wallet (Athena's minimum fee, 100.00 ATHX)."""
+    return replace(
+        devnet_config(data_dir),
+        unlocker=UnlockerSettings(interval=1.0, scheme="prop", pool_fee_percent=Decimal(1)),
+        payments=PaymentSettings(
+            enabled=True, interval=1.0, min_payout=1_000, fee=10_000, wallet=WalletSettings()
+        ),
+    )
+
+
 def api_settings() -> ApiSettings:
     return ApiSettings(
         host="127.0.0.1",
@@ -107,8 +129,11 @@ class LivePool:
 class PoolThread:
     """run_pool + the live-stats publisher + run_api(configure_app=add_web_routes) in a thread."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self._config = devnet_config(data_dir)
+    def __init__(self, data_dir: Path, *, paying: bool = False) -> None:
+        self._config = paying_config(data_dir) if paying else devnet_config(data_dir)
+        # Not the "api" role: the API below is the one the pages use (and no fixed port is bound).
+        self._roles = ("pool", "unlocker", "payments") if paying else ("pool", "unlocker")
+        self.running: RunningPool | None = None
         self.live = LivePool()
         self.error: BaseException | None = None
         self._ready = threading.Event()
@@ -129,6 +154,13 @@ class PoolThread:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(90)
 
+    def call(self, work: Callable[[RunningPool], Awaitable[T]], timeout: float = 60) -> T:
+        """Runs `work(running pool)` on the pool's own event loop (its Redis client, its miner)."""
+        if self._loop is None or self.running is None:
+            raise RuntimeError("the pool is not running")
+        running = self.running
+        return asyncio.run_coroutine_threadsafe(_awaited(work(running)), self._loop).result(timeout)
+
     def _main(self) -> None:
         try:
             asyncio.run(self._run())
@@ -141,7 +173,7 @@ class PoolThread:
         self._stop = asyncio.Event()
         config = self._config
         async with contextlib.AsyncExitStack() as stack:
-            pool = await stack.enter_async_context(run_pool(config))
+            pool = await stack.enter_async_context(run_pool(config, self._roles))
             prefix = config.redis.prefix or pool.coin.name
             publisher = LiveStatsPublisher(
                 pool.backends.redis, prefix, LiveSources(stratum=pool.stratum.stats), interval_s=1.0
@@ -157,14 +189,25 @@ class PoolThread:
                     ports=ports,
                     admin_secret=AdminSecret(ADMIN_SECRET),
                     probes={"daemon": daemon_probe(pool.backends.daemon)},
+                    wallet=await self._wallet(pool, stack),
                     configure_app=add_web_routes,
                 )
             )
             assert pool.miner is not None
+            self.running = pool
             self.live = LivePool(parts.url, pool.miner.options.user, ports[0].port, pool.daemon_url)
             await self._wait_for_data(parts.url, pool.miner.options.user)
             self._ready.set()
             await self._stop.wait()
+
+    async def _wallet(self, pool: RunningPool, stack: contextlib.AsyncExitStack) -> WalletClient | None:
+        """The payments role's wallet (the devnet's), for the admin's decisions on held batches."""
+        if not self._config.payments.enabled or pool.backends.wallet_url is None:
+            return None
+        settings = WalletSettings(url=pool.backends.wallet_url, rpc_password=self._config.devnet.rpc_password)
+        wallet = settings.create_client()
+        stack.push_async_callback(wallet.close)
+        return wallet
 
     async def _wait_for_data(self, url: str, address: str) -> None:
         """A block found, the miner's worker known, and a few chart points for the pool and the miner."""
@@ -186,6 +229,10 @@ class PoolThread:
                 if time.monotonic() > deadline:
                     raise AssertionError("no block, or no chart points, after 150 s of mining on the devnet")
                 await asyncio.sleep(0.5)
+
+
+async def _awaited(work: Awaitable[T]) -> T:
+    return await work
 
 
 async def _get(http: aiohttp.ClientSession, url: str) -> Any:

@@ -1,8 +1,9 @@
 """The HTTP API: the reference pool's endpoints, `/api/v1` with its OpenAPI description, admin, miner
 self-service with proof of ownership, charts, `/metrics` and `/health`.
 
-The composition root uses `serve_api` (the server), `LiveStatsPublisher` (the pool process's live
-stratum figures, written to Redis for the API) and `RingLogHandler` (recent log lines for the admin page).
+The composition root uses `serve_api` (the server), `LiveStatsPublisher` (each process's live figures:
+stratum, job broadcasts, RPC timings, written to Redis for the API) and `RingLogHandler` (recent log lines
+for the admin page).
 """
 
 from athena_pool.api.context import PublicPort, public_ports

@@ -1,5 +1,7 @@
-"""`LiveStatsPublisher`: the pool process writes its stratum server's live figures to Redis every few
-seconds, so the API (in the same process or another one) and the metrics endpoint can read them.
+"""`LiveStatsPublisher`: every pool process writes its live figures to Redis every few seconds, so the API
+(in the same process or another one) and the metrics endpoint can read them: the stratum server's figures
+where the process runs the pool role, and in every process the latency of its calls to the daemon and the
+wallet.
 
 What it publishes comes from callables handed in by the composition root (`LiveSources`), so this module
 knows nothing of how the stratum server, the recorder or the verifier are built.
@@ -25,6 +27,7 @@ from athena_pool.pow.verifier import HashTimings
 from athena_pool.storage.api_store import ApiStore
 from athena_pool.storage.recorder import RecorderStats
 from athena_pool.stratum.registry import StratumStats
+from athena_pool.stratum.server import BroadcastStats
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +36,42 @@ CLOSE_TIMEOUT_S = 2.0
 
 @dataclass(frozen=True)
 class LiveSources:
-    """Where the live figures come from. Only `stratum` is required."""
+    """Where the live figures come from, each optional. Readers tell a stratum instance by its `stratum`
+    figures (an entry with "connections"); a process without the pool role publishes the rest."""
 
-    stratum: Callable[[], StratumStats]
+    stratum: Callable[[], StratumStats] | None = None
+    # Wall-clock time before this instance could take its first share: the hashrate's measuring span
+    # starts there (see `api/snapshot.py`). None: unknown.
+    started_s: float | None = None
     recorder: Callable[[], RecorderStats] | None = None
     hash_timings: Callable[[], HashTimings] | None = None
     template_age_s: Callable[[], float | None] | None = None
     daemon_available: Callable[[], bool] | None = None
-    # More gauges by name (seconds, counts): e.g. "job_broadcast_seconds", "rpc_seconds_daemon".
+    job_broadcast: Callable[[], BroadcastStats | None] | None = None  # the last new-job broadcast
+    rpc: Callable[[], Mapping[str, Any]] | None = None  # `RpcTimings.figures`
+    roles: tuple[str, ...] = ()  # the process's roles, for the operator
+    # More gauges by name (seconds, counts).
     extra: Callable[[], Mapping[str, float]] | None = None
 
 
 def collect_figures(sources: LiveSources, instance: str, now_ms: int) -> dict[str, Any]:
-    stats = sources.stratum()
-    figures: dict[str, Any] = {
-        "instance": instance,
-        "updated_ms": now_ms,
+    figures: dict[str, Any] = {"instance": instance, "updated_ms": now_ms}
+    if sources.roles:
+        figures["roles"] = list(sources.roles)
+    if sources.stratum is not None:
+        figures.update(_stratum_figures(sources.stratum()))
+    if sources.started_s is not None:
+        figures["started_ms"] = int(sources.started_s * 1000)
+    figures.update(_part_figures(sources))
+    if sources.rpc is not None:
+        figures["rpc"] = dict(sources.rpc())
+    if sources.extra is not None:
+        figures["extra"] = {name: float(value) for name, value in sources.extra().items()}
+    return figures
+
+
+def _stratum_figures(stats: StratumStats) -> dict[str, Any]:
+    return {
         "connections": stats.connections,
         "connections_by_port": {str(port): n for port, n in stats.connections_by_port.items()},
         "miners": stats.miners,
@@ -59,6 +82,11 @@ def collect_figures(sources: LiveSources, instance: str, now_ms: int) -> dict[st
         "drops": dict(stats.drops),
         "blocks_found": stats.blocks_found,
     }
+
+
+def _part_figures(sources: LiveSources) -> dict[str, Any]:
+    """The figures of the pool role's parts: recorder, hashing, templates, job broadcasts."""
+    figures: dict[str, Any] = {}
     if sources.recorder is not None:
         figures["recorder"] = asdict(sources.recorder())
     if sources.hash_timings is not None:
@@ -71,8 +99,10 @@ def collect_figures(sources: LiveSources, instance: str, now_ms: int) -> dict[st
         figures["template_age_s"] = sources.template_age_s()
     if sources.daemon_available is not None:
         figures["daemon_available"] = sources.daemon_available()
-    if sources.extra is not None:
-        figures["extra"] = {name: float(value) for name, value in sources.extra().items()}
+    if sources.job_broadcast is not None:
+        broadcast = sources.job_broadcast()
+        if broadcast is not None:
+            figures["job_broadcast"] = {"sessions": broadcast.sessions, "seconds": broadcast.seconds}
     return figures
 
 

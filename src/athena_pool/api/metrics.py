@@ -1,7 +1,8 @@
 """Prometheus text exposition (format 0.0.4) of the pool: written here, no client library needed.
 
-Everything comes from the current `PoolSnapshot` (Redis) and the stratum instances' live figures, so the
-endpoint works the same whether the API runs in the pool process or in its own.
+Everything comes from the current `PoolSnapshot` (Redis) and the live figures every pool process publishes
+(stratum, job broadcasts, RPC latency to the daemon and the wallet), so the endpoint works the same
+whether the API runs in the pool process or in its own.
 """
 
 from __future__ import annotations
@@ -21,23 +22,37 @@ PREFIX = "athena"
 
 @dataclass
 class Exposition:
-    """Metric families in order; each with its HELP, TYPE and samples."""
+    """Metric families in the order first added, each with its HELP, TYPE and samples. A family's samples
+    stay together however the calls interleave (instance by instance): the format wants one group each."""
 
-    lines: list[str] = field(default_factory=list)
-    _declared: set[str] = field(default_factory=set)
+    _families: dict[str, list[str]] = field(default_factory=dict)
 
     def add(
         self, name: str, kind: str, help_text: str, value: float, labels: Mapping[str, str] | None = None
     ) -> None:
         full = f"{PREFIX}_{name}"
-        if full not in self._declared:
-            self._declared.add(full)
-            self.lines.append(f"# HELP {full} {help_text}")
-            self.lines.append(f"# TYPE {full} {kind}")
-        self.lines.append(f"{full}{_labels(labels or {})} {_number(value)}")
+        self._family(full, kind, help_text).append(f"{full}{_labels(labels or {})} {_number(value)}")
+
+    def histogram(
+        self, name: str, help_text: str, figures: Mapping[str, Any], labels: Mapping[str, str]
+    ) -> None:
+        """`figures`: {"count", "seconds", "buckets": [[upper bound, cumulative count], ...]}."""
+        full = f"{PREFIX}_{name}"
+        lines = self._family(full, "histogram", help_text)
+        count = int(figures.get("count", 0))
+        for bound, calls in figures.get("buckets") or ():
+            lines.append(f"{full}_bucket{_labels({**labels, 'le': _number(float(bound))})} {int(calls)}")
+        lines.append(f"{full}_bucket{_labels({**labels, 'le': '+Inf'})} {count}")
+        lines.append(f"{full}_sum{_labels(labels)} {_number(float(figures.get('seconds', 0.0)))}")
+        lines.append(f"{full}_count{_labels(labels)} {count}")
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        return "\n".join(line for lines in self._families.values() for line in lines) + "\n"
+
+    def _family(self, full: str, kind: str, help_text: str) -> list[str]:
+        if full not in self._families:
+            self._families[full] = [f"# HELP {full} {help_text}", f"# TYPE {full} {kind}"]
+        return self._families[full]
 
 
 def _labels(labels: Mapping[str, str]) -> str:
@@ -80,6 +95,7 @@ def render(ctx: ApiContext) -> str:
         _services(out, snapshot)
         _stratum(out, snapshot)
         _money(out, snapshot)
+        _rpc(out, snapshot)
     return out.text()
 
 
@@ -198,6 +214,7 @@ def _instance_extras(out: Exposition, figures: Mapping[str, Any], base: Mapping[
     available = figures.get("daemon_available")
     if isinstance(available, bool):
         out.add("daemon_available", "gauge", "1 while the job manager reaches the daemon", available, base)
+    _job_broadcast(out, figures, base)
     for algo, timing in sorted(dict(figures.get("hashing") or {}).items()):
         labels = {**base, "algorithm": str(algo)}
         out.add(
@@ -238,6 +255,48 @@ def _instance_extras(out: Exposition, figures: Mapping[str, Any], base: Mapping[
         )
     for name, value in sorted(dict(figures.get("extra") or {}).items()):
         out.add(_metric_name(str(name)), "gauge", "Reported by the stratum instance", float(value), base)
+
+
+def _job_broadcast(out: Exposition, figures: Mapping[str, Any], base: Mapping[str, str]) -> None:
+    broadcast = figures.get("job_broadcast")
+    if not isinstance(broadcast, dict):
+        return  # no new template since the instance started
+    out.add(
+        "job_broadcast_seconds",
+        "gauge",
+        "Time the last new-template job broadcast took to reach every session",
+        float(broadcast.get("seconds", 0.0)),
+        base,
+    )
+    out.add(
+        "job_broadcast_sessions",
+        "gauge",
+        "Sessions the last new-template job broadcast went to",
+        int(broadcast.get("sessions", 0)),
+        base,
+    )
+
+
+def _rpc(out: Exposition, s: PoolSnapshot) -> None:
+    """Each process's calls to the daemon and the wallet, by method: latency histogram and failures."""
+    for instance, figures in sorted(s.live.processes.items()):
+        for endpoint, methods in sorted(dict(figures.get("rpc") or {}).items()):
+            for method, timing in sorted(dict(methods).items()):
+                labels = {"instance": instance, "endpoint": str(endpoint), "method": str(method)}
+                out.histogram(
+                    "rpc_request_seconds",
+                    "Duration of the pool's RPC calls to the daemon and the wallet, failed ones included",
+                    timing,
+                    labels,
+                )
+                _counters(
+                    out,
+                    "rpc_errors_total",
+                    "Failed RPC calls: unavailable (no answer), error_reply (an RPC error), bad_response",
+                    "error",
+                    timing.get("errors"),
+                    labels,
+                )
 
 
 def _metric_name(name: str) -> str:

@@ -1,4 +1,5 @@
-"""`serve_api`: the HTTP API as an async context manager, for the composition root and for tests.
+"""`run_api`: the HTTP API as an async context manager, for the composition root and for tests;
+`serve_api` is the same, yielding only the base URL.
 
     async with serve_api(settings, redis=redis, coin=coin, key_prefix=prefix, ports=config.stratum.ports,
                          probes={"daemon": daemon_probe(daemon)}, log_ring=ring) as url:
@@ -15,7 +16,9 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import ParamSpec
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -51,6 +54,8 @@ from athena_pool.storage.payment_store import PaymentStore
 log = logging.getLogger("athena_pool.api")
 
 AppHook = Callable[[web.Application], None]
+ApiUrlContext = AbstractAsyncContextManager[str]
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -124,48 +129,6 @@ def build_app(ctx: ApiContext, configure_app: AppHook | None = None) -> web.Appl
 
 
 @contextlib.asynccontextmanager
-async def serve_api(
-    settings: ApiSettings,
-    *,
-    redis: aioredis.Redis,
-    coin: Coin,
-    key_prefix: str | None = None,
-    ports: Iterable[PortLike] = (),
-    tls_ports: Iterable[int] = (),
-    limits: StoreLimits | None = None,
-    probes: Mapping[str, Probe] | None = None,
-    log_ring: RingLogHandler | None = None,
-    admin_secret: AdminSecret | None = None,
-    wallet: WalletClient | None = None,
-    configure_app: AppHook | None = None,
-    clock: Callable[[], float] = time.time,
-) -> AsyncIterator[str]:
-    """Serves the API until the block exits; yields its base URL (`http://host:port`).
-
-    `key_prefix` defaults to the coin's name (as the pool's Redis keys). `admin_secret` defaults to
-    what `settings.admin` points at (environment variable or file); without one the admin API answers
-    503. `probes` (e.g. `{"daemon": daemon_probe(d), "wallet": wallet_probe(w)}`) are checked every
-    `health_interval_s` by this process. `wallet` lets the admin resolve payment batches held for manual
-    review (checked against the wallet). `configure_app` may add routes (the web front-end's files)."""
-    async with run_api(
-        settings,
-        redis=redis,
-        coin=coin,
-        key_prefix=key_prefix,
-        ports=ports,
-        tls_ports=tls_ports,
-        limits=limits,
-        probes=probes,
-        log_ring=log_ring,
-        admin_secret=admin_secret,
-        wallet=wallet,
-        configure_app=configure_app,
-        clock=clock,
-    ) as parts:
-        yield parts.url
-
-
-@contextlib.asynccontextmanager
 async def run_api(
     settings: ApiSettings,
     *,
@@ -182,7 +145,13 @@ async def run_api(
     configure_app: AppHook | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[ApiParts]:
-    """`serve_api`, yielding every part (tests look inside)."""
+    """Serves the API until the block exits; yields its parts (`ApiParts`: context, app, base URL).
+
+    `key_prefix` defaults to the coin's name (as the pool's Redis keys). `admin_secret` defaults to
+    what `settings.admin` points at (environment variable or file); without one the admin API answers
+    503. `probes` (e.g. `{"daemon": daemon_probe(d), "wallet": wallet_probe(w)}`) are checked every
+    `health_interval_s` by this process. `wallet` lets the admin resolve payment batches held for manual
+    review (checked against the wallet). `configure_app` may add routes (the web front-end's files)."""
     limits = limits or StoreLimits()
     if settings.hashrate_window_s > limits.hashrate_window_s:
         raise ValueError(
@@ -229,6 +198,21 @@ async def run_api(
         url = _url(site, settings.host)
         log.info("API listening on %s", url)
         yield ApiParts(ctx, app, url)
+
+
+def _url_only(run: Callable[P, AbstractAsyncContextManager[ApiParts]]) -> Callable[P, ApiUrlContext]:
+    """`run` with the same parameters, yielding only the base URL (what the composition root needs)."""
+
+    @contextlib.asynccontextmanager
+    async def serve(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[str]:
+        async with run(*args, **kwargs) as parts:
+            yield parts.url
+
+    return serve
+
+
+serve_api = _url_only(run_api)
+serve_api.__doc__ = """`run_api` yielding only the API's base URL (`http://host:port`)."""
 
 
 def _url(site: web.TCPSite, host: str) -> str:

@@ -23,6 +23,10 @@ from athena_pool.storage.payment_store import PaymentStore, PayoutTotals
 from athena_pool.storage.stats import BlockRecord
 
 DAY_MS = 86_400_000
+# The shortest span a hashrate is divided by, only so that a share in the very first moment after a start
+# is not divided by (nearly) zero. Any share of this run was mined on a job of this run, so the work over
+# the time up is a fair estimate from the start, if a noisy one for the first seconds.
+MIN_SPAN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,22 @@ class MinerLive:
 
 @dataclass(frozen=True)
 class LiveSummary:
-    """The stratum instances' live figures (those fresher than `live_stale_s`), summed."""
+    """The live figures of the pool's processes (those fresher than `live_stale_s`): `instances` are the
+    stratum instances (their entries carry connections), `processes` every publisher (RPC timings)."""
 
     instances: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    processes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, fresh: Mapping[str, Mapping[str, Any]]) -> LiveSummary:
+        stratum = {i: figures for i, figures in fresh.items() if "connections" in figures}
+        return cls(instances=stratum, processes=dict(fresh))
+
+    @property
+    def started_ms(self) -> int | None:
+        """When the longest-running stratum instance began taking shares; None when none says."""
+        starts = [int(f["started_ms"]) for f in self.instances.values() if f.get("started_ms") is not None]
+        return min(starts) if starts else None
 
     @property
     def connections(self) -> int:
@@ -157,14 +174,17 @@ class SnapshotBuilder:
         payments_count, accounts_paid = await self._api.count_payments()
         open_batches = await self._payments.open_batches()
         live = await self._api.read_live(forget_before_ms=now_ms - DAY_MS)
+        summary = LiveSummary.of(_fresh(live, now_ms - int(s.live_stale_s * 1000)))
+        oldest = min((sample.time_ms for sample in pool_samples), default=None)
+        span_s = measured_span_s(s.hashrate_window_s, now_ms, summary.started_ms, oldest)
         return PoolSnapshot(
             taken_ms=now_ms,
             window_s=s.hashrate_window_s,
             pool=await self._store.pool_stats(),
             network=await self._store.get_network_stats(),
-            hashrate_prop=_rate(pool_samples, RewardType.PROP, s.hashrate_window_s),
-            hashrate_solo=_rate(pool_samples, RewardType.SOLO, s.hashrate_window_s),
-            miners=_miners(active, samples, s.hashrate_window_s),
+            hashrate_prop=_rate(pool_samples, RewardType.PROP, span_s),
+            hashrate_solo=_rate(pool_samples, RewardType.SOLO, span_s),
+            miners=_miners(active, samples, span_s),
             round_hashes=await self._store.round_total(RewardType.PROP),
             recent_blocks=tuple(await self._api.blocks_page(None, s.luck_window_blocks)),
             candidates=candidates,
@@ -172,7 +192,7 @@ class SnapshotBuilder:
             payments_recent=tuple(await self._api.pool_payments_page(None, s.compat_list_size)),
             payments_count=payments_count,
             accounts_paid=accounts_paid,
-            live=LiveSummary(_fresh(live, now_ms - int(s.live_stale_s * 1000))),
+            live=summary,
             status=await self._api.read_status(),
             ledger=await self._ledger.totals(),
             payout_totals=await self._payments.totals(),
@@ -183,12 +203,29 @@ class SnapshotBuilder:
         )
 
 
-def _rate(samples: Sequence[Sample], kind: RewardType, window_s: int) -> float:
-    return sum(s.difficulty for s in samples if s.reward_type is kind) / window_s
+def measured_span_s(
+    window_s: int, now_ms: int, started_ms: int | None, oldest_sample_ms: int | None
+) -> float:
+    """The seconds to divide the work of a `window_s` window by: the whole window, or less while the pool
+    has not been measuring that long.
+
+    `started_ms`: when the longest-running stratum instance began taking shares (None: unknown, so the
+    whole window, as the pool always did). A pool started within the window has only measured since: its
+    work divided by the whole window would read low until a window has passed. A sample older than that
+    start is left from before a restart: the data then reach back beyond the start, and the whole window
+    counts (the restart's gap as the zero hashes it was), so the figure never reads high on old shares."""
+    if started_ms is None or (oldest_sample_ms is not None and oldest_sample_ms < started_ms):
+        return float(window_s)
+    up_s = (now_ms - started_ms) / 1000
+    return min(float(window_s), max(MIN_SPAN_S, up_s))
+
+
+def _rate(samples: Sequence[Sample], kind: RewardType, span_s: float) -> float:
+    return sum(s.difficulty for s in samples if s.reward_type is kind) / span_s
 
 
 def _miners(
-    active: Mapping[str, int], samples: Mapping[str, Sequence[Sample]], window_s: int
+    active: Mapping[str, int], samples: Mapping[str, Sequence[Sample]], span_s: float
 ) -> dict[str, MinerLive]:
     miners = {}
     for address, last_ms in active.items():
@@ -198,20 +235,21 @@ def _miners(
         miners[address] = MinerLive(
             address=address,
             last_share_ms=last_ms,
-            hashrate_prop=_rate(mine, RewardType.PROP, window_s),
-            hashrate_solo=_rate(mine, RewardType.SOLO, window_s),
-            workers_prop=_worker_rates(mine, RewardType.PROP, window_s),
-            workers_solo=_worker_rates(mine, RewardType.SOLO, window_s),
+            hashrate_prop=_rate(mine, RewardType.PROP, span_s),
+            hashrate_solo=_rate(mine, RewardType.SOLO, span_s),
+            workers_prop=worker_rates(mine, RewardType.PROP, span_s),
+            workers_solo=worker_rates(mine, RewardType.SOLO, span_s),
         )
     return miners
 
 
-def _worker_rates(samples: Sequence[Sample], kind: RewardType, window_s: int) -> dict[str, float]:
+def worker_rates(samples: Sequence[Sample], kind: RewardType | None, span_s: float) -> dict[str, float]:
+    """Each worker's hashes per second over `span_s`, of one reward type (None: both)."""
     totals: dict[str, int] = {}
     for sample in samples:
-        if sample.reward_type is kind:
+        if kind is None or sample.reward_type is kind:
             totals[sample.worker] = totals.get(sample.worker, 0) + sample.difficulty
-    return {worker: total / window_s for worker, total in totals.items()}
+    return {worker: total / span_s for worker, total in totals.items()}
 
 
 def _fresh(live: Mapping[str, dict[str, Any]], since_ms: int) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from athena_pool.api.context import ApiContext
-from athena_pool.api.snapshot import MinerLive, PoolSnapshot
+from athena_pool.api.snapshot import MinerLive, PoolSnapshot, measured_span_s, worker_rates
 from athena_pool.storage import ActivityStats, RewardType, ShareKind
 from athena_pool.storage.api_store import AccountMoney, ChartPoint, ScoredEntry
 from athena_pool.storage.stats import BlockRecord
@@ -80,7 +80,8 @@ async def load_miner(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> M
     step = ctx.settings.charts.step_s
     chart = await ctx.api_store.miner_chart(account)
     live = snapshot.miners.get(account)
-    workers = await _workers(ctx, account, live, now_s)
+    hourly = await _hourly_rates(ctx, snapshot, account) if activity else {}
+    workers = await _workers(ctx, account, live, hourly, now_s)
     round_prop = await ctx.api_store.round_share(account) if activity else 0
     return MinerDetails(
         account=account,
@@ -89,7 +90,7 @@ async def load_miner(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> M
         money=money,
         round_prop=round_prop,
         round_solo=await ctx.store.round_total(RewardType.SOLO, account) if activity else 0,
-        hashrate_1h=await ctx.store.hashrate(account, _worker_window(ctx)) if activity else 0.0,
+        hashrate_1h=sum(hourly.values()),
         hashrate_6h=chart_average(chart, now_s, SPANS_S["6h"], step),
         hashrate_24h=chart_average(chart, now_s, SPANS_S["24h"], step),
         chart=tuple(chart),
@@ -98,13 +99,24 @@ async def load_miner(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> M
     )
 
 
+async def _hourly_rates(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> dict[str, float]:
+    """Each worker's hashes per second over the last hour (or as much as the samples are kept), divided
+    by the part of it the pool has been measuring, as the pool's own figure is (`measured_span_s`)."""
+    window_s = _worker_window(ctx)
+    now_ms = ctx.now_ms()
+    since_ms = now_ms - window_s * 1000
+    samples = (await ctx.api_store.miner_samples([account], since_ms))[account]
+    oldest = await ctx.api_store.oldest_pool_sample_ms(since_ms)
+    span_s = measured_span_s(window_s, now_ms, snapshot.live.started_ms, oldest)
+    return worker_rates(samples, None, span_s)
+
+
 async def _workers(
-    ctx: ApiContext, account: str, live: MinerLive | None, now_s: int
+    ctx: ApiContext, account: str, live: MinerLive | None, hourly: Mapping[str, float], now_s: int
 ) -> tuple[WorkerDetails, ...]:
     stats = await ctx.store.worker_stats(account)
     if not stats:
         return ()
-    hourly = await ctx.store.worker_hashrates(account, _worker_window(ctx))
     charts = await ctx.api_store.worker_charts(account)
     current = live.worker_hashrates() if live else {}
     step = ctx.settings.charts.step_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from athena_pool.rpc.timings import EndpointTimings
 from athena_pool.rpc.wallet import DEFAULT_TRANSFER_TIMEOUT, WalletClient, create_wallet_client
 
 # Outputs per Monero transaction are capped at 16 (bulletproofs), one of which is the change.
@@ -29,7 +30,8 @@ class WalletSettings:
         if self.rpc_user is not None and self.dialect != "monero":
             raise ValueError("rpc_user is for monero-wallet-rpc; walletd only takes rpc_password")
 
-    def create_client(self) -> WalletClient:
+    def create_client(self, timings: EndpointTimings | None = None) -> WalletClient:
+        """`timings` records every call to the wallet (for the metrics)."""
         if self.dialect == "monero":
             login = (self.rpc_user, self.rpc_password or "") if self.rpc_user is not None else None
             return create_wallet_client(
@@ -38,10 +40,11 @@ class WalletSettings:
                 rpc_login=login,
                 timeout=self.timeout,
                 transfer_timeout=self.transfer_timeout,
+                timings=timings,
             )
         return create_wallet_client(
             "walletd", self.url, rpc_password=self.rpc_password, timeout=self.timeout,
-            transfer_timeout=self.transfer_timeout,
+            transfer_timeout=self.transfer_timeout, timings=timings,
         )  # fmt: skip
 
 

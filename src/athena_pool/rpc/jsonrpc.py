@@ -3,21 +3,25 @@
 Every failure comes out as one of the three errors of `rpc.errors`; nothing from aiohttp, json or a
 KeyError leaks to the caller. Calls share one `ClientSession` (passed in, or owned and closed here) and at
 most `max_concurrency` of them are in flight at once, so a burst of share submissions and the template
-poller cannot open an unbounded number of sockets to the daemon.
+poller cannot open an unbounded number of sockets to the daemon. With `timings`, every call's duration and
+outcome is recorded per method (`rpc/timings.py`), for the metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
-from athena_pool.rpc.errors import RpcBadResponse, RpcError, RpcUnavailable
+from athena_pool.rpc.errors import RpcBadResponse, RpcError, RpcFailure, RpcUnavailable
+from athena_pool.rpc.timings import EndpointTimings
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 8
@@ -41,6 +45,7 @@ class JsonRpcClient:
         max_concurrency: int = DEFAULT_CONCURRENCY,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         auth: aiohttp.BasicAuth | None = None,
+        timings: EndpointTimings | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -55,6 +60,7 @@ class JsonRpcClient:
         self._owns_session = session is None
         self._slots = asyncio.Semaphore(max_concurrency)
         self._ids = itertools.count(1)
+        self._timings = timings
 
     async def __aenter__(self) -> JsonRpcClient:
         return self
@@ -81,18 +87,37 @@ class JsonRpcClient:
         payload: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
             payload["params"] = params
-        reply = await self._exchange("POST", self.rpc_path, payload, timeout, what=method)
-        return _unwrap_reply(reply, request_id, method)
+        with self._timed(method):
+            reply = await self._exchange("POST", self.rpc_path, payload, timeout, what=method)
+            return _unwrap_reply(reply, request_id, method)
 
     async def get_json(self, path: str, *, timeout: float | None = None) -> dict[str, Any]:
         """A plain GET returning a JSON object (e.g. `/getinfo`, `/getheight`)."""
-        return _require_object(await self._exchange("GET", path, None, timeout, what=path), path)
+        with self._timed(path):
+            return _require_object(await self._exchange("GET", path, None, timeout, what=path), path)
 
     async def post_json(
         self, path: str, body: Mapping[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
         """A plain POST of a JSON object returning a JSON object (e.g. monerod's `/get_info`)."""
-        return _require_object(await self._exchange("POST", path, body, timeout, what=path), path)
+        with self._timed(path):
+            return _require_object(await self._exchange("POST", path, body, timeout, what=path), path)
+
+    @contextlib.contextmanager
+    def _timed(self, method: str) -> Iterator[None]:
+        """Records the call's duration as the caller waits for it (a wait for a free slot included) and
+        its outcome. A cancelled call (shutdown, a caller's own deadline) is not recorded: it says nothing
+        about the endpoint."""
+        if self._timings is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        except RpcFailure as exc:
+            self._timings.record(method, time.perf_counter() - started, _error_kind(exc))
+            raise
+        self._timings.record(method, time.perf_counter() - started)
 
     async def _exchange(self, verb: str, path: str, body: Any, timeout: float | None, *, what: str) -> Any:
         limit = self.timeout if timeout is None else timeout
@@ -131,6 +156,14 @@ class JsonRpcClient:
                 raise RpcUnavailable("the shared HTTP session is closed")
             self._session = aiohttp.ClientSession()
         return self._session
+
+
+def _error_kind(exc: RpcFailure) -> str:
+    if isinstance(exc, RpcError):
+        return "error_reply"  # the endpoint answered, with a JSON-RPC error
+    if isinstance(exc, RpcBadResponse):
+        return "bad_response"
+    return "unavailable"
 
 
 def _decode_body(status: int, raw: bytes, what: str) -> Any:

@@ -25,6 +25,7 @@ import aiohttp
 from athena_pool.rpc.errors import RpcBadResponse, RpcError, RpcFailure
 from athena_pool.rpc.fields import require_hash_hex, require_int, require_object, require_str
 from athena_pool.rpc.jsonrpc import DEFAULT_TIMEOUT, JsonRpcClient
+from athena_pool.rpc.timings import EndpointTimings
 
 WALLET_DIALECTS = ("walletd", "monero")
 DEFAULT_TRANSFER_TIMEOUT = 120.0
@@ -521,18 +522,20 @@ def create_wallet_client(
     rpc_login: tuple[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     transfer_timeout: float = DEFAULT_TRANSFER_TIMEOUT,
+    timings: EndpointTimings | None = None,
 ) -> WalletClient:
     """A wallet client for `dialect` ("walletd" or "monero") at `url` (http://host:port).
 
     walletd takes `rpc_password` (sent in the body); monero-wallet-rpc takes `rpc_login` (user, password) for
-    its HTTP digest authentication, or nothing when it runs with --disable-rpc-login.
+    its HTTP digest authentication, or nothing when it runs with --disable-rpc-login. `timings` records
+    every call (for the metrics).
     """
     if transfer_timeout <= 0:
         raise ValueError("transfer_timeout must be positive")
     if dialect == "walletd":
         if rpc_login is not None:
             raise ValueError("walletd authenticates with rpc_password, not rpc_login")
-        rpc = JsonRpcClient(url, timeout=timeout, max_concurrency=1)
+        rpc = JsonRpcClient(url, timeout=timeout, max_concurrency=1, timings=timings)
         return WalletdClient(rpc, rpc_password=rpc_password, transfer_timeout=transfer_timeout)
     if dialect == "monero":
         if rpc_password is not None:
@@ -541,6 +544,6 @@ def create_wallet_client(
         if rpc_login is not None:
             session = aiohttp.ClientSession(middlewares=(aiohttp.DigestAuthMiddleware(*rpc_login),))
         # One call at a time: the wallet serialises them anyway, and a queue of transfers is never wanted.
-        rpc = JsonRpcClient(url, session=session, timeout=timeout, max_concurrency=1)
+        rpc = JsonRpcClient(url, session=session, timeout=timeout, max_concurrency=1, timings=timings)
         return MoneroWalletClient(rpc, transfer_timeout=transfer_timeout, owned_session=session)
     raise ValueError(f"unknown wallet dialect {dialect!r}; known: {', '.join(WALLET_DIALECTS)}")

@@ -120,6 +120,13 @@ class ApiStore:
             await self._redis.zrangebyscore(self.keys.hashrate_pool, f"({since_ms}", "+inf", withscores=True)
         )
 
+    async def oldest_pool_sample_ms(self, since_ms: int) -> int | None:
+        """The time of the pool's oldest hashrate sample newer than `since_ms`, None without one."""
+        pairs = await self._redis.zrangebyscore(
+            self.keys.hashrate_pool, f"({since_ms}", "+inf", start=0, num=1, withscores=True
+        )
+        return int(pairs[0][1]) if pairs else None
+
     async def miner_samples(self, addresses: Sequence[str], since_ms: int) -> dict[str, list[Sample]]:
         """Each address's samples newer than `since_ms`, read in pipelined chunks."""
         found: dict[str, list[Sample]] = {}

@@ -107,10 +107,12 @@ chart-miner:{address} (list): the address's hashrate points, as above. charts co
     and PEXPIRE'd (an address that stops mining loses its chart after the retention).
 chart-workers:{address} (hash): worker -> JSON list of points, as above. charts collector -> API; at most
     `max_workers_per_miner` fields (the least recently updated go first), points LTRIM'd, PEXPIRE'd.
-live-stratum (hash): stratum instance id -> JSON live figures (connections per port, miners, workers,
-    hashrate, share and reject counters, recorder and hashing stats, updated_ms). LiveStatsPublisher (every
-    few seconds; removes its field at exit) -> API, metrics; readers ignore entries older than
-    live_stale_s and delete those older than a day.
+live-stratum (hash): process instance id -> JSON live figures: a stratum instance's connections per port,
+    miners, workers, hashrate, share and reject counters, recorder and hashing stats, last job broadcast,
+    started_ms; every process's roles and RPC latency per daemon/wallet method; updated_ms. An entry
+    without "connections" is a process without the pool role. LiveStatsPublisher (every few seconds;
+    removes its field at exit) -> API, metrics; readers ignore entries older than live_stale_s and
+    delete those older than a day.
 service-status (hash): service name (daemon, wallet) -> JSON {ok, checked_ms, latency_ms, last_ok_ms,
     last_fail_ms, error, info}. ServiceMonitor -> API, metrics; overwritten.
 log-lines (list): newest first, JSON {t, level, logger, message, instance}. LiveStatsPublisher -> admin API;

@@ -27,11 +27,14 @@ S = TypeVar("S", bound=SessionInfo)
 class HashrateMeter:
     """Accepted difficulty per second over a sliding window, in fixed-size buckets (bounded memory)."""
 
-    def __init__(self, window_seconds: float = 600.0, bucket_seconds: float = 10.0) -> None:
+    def __init__(
+        self, window_seconds: float = 600.0, bucket_seconds: float = 10.0, *, started: float | None = None
+    ) -> None:
         if not 0 < bucket_seconds <= window_seconds:
             raise ValueError("hashrate meter: need 0 < bucket_seconds <= window_seconds")
         self._window = window_seconds
         self._bucket = bucket_seconds
+        self._started = started  # when the meter began counting; None: long enough ago
         self._buckets: deque[list[float]] = deque()  # [bucket start, difficulty sum], oldest first
 
     def add(self, difficulty: int, now: float) -> None:
@@ -43,9 +46,13 @@ class HashrateMeter:
         self._forget_before(now)
 
     def rate(self, now: float) -> float:
-        """Hashes per second: the difficulty accepted in the window, divided by the window."""
+        """Hashes per second: the difficulty accepted in the window, divided by the window, or by the time
+        since `started` while that is shorter (at least one bucket): a new meter must not read low."""
         self._forget_before(now)
-        return sum(total for _, total in self._buckets) / self._window
+        span = self._window
+        if self._started is not None:
+            span = min(span, max(self._bucket, now - self._started))
+        return sum(total for _, total in self._buckets) / span
 
     def _forget_before(self, now: float) -> None:
         while self._buckets and self._buckets[0][0] <= now - self._window:
@@ -72,7 +79,7 @@ class SessionRegistry(Generic[S]):
         self._clock = clock
         self._sessions: set[S] = set()
         self._by_ip: dict[str, set[S]] = {}
-        self._hashrate = hashrate or HashrateMeter()
+        self._hashrate = hashrate or HashrateMeter(started=clock())
         self._shares = ShareCounters()
         self._blocks_found = 0
         self._drops: Counter[str] = Counter()
