@@ -15,7 +15,7 @@ import aiohttp
 from api_support import ADMIN_SECRET, XSS_WORKER, api_settings, free_port
 
 from athena_pool.api import LiveSources, LiveStatsPublisher, daemon_probe, serve_api
-from athena_pool.api.settings import AdminSecret
+from athena_pool.api.settings import AdminSecret, ApiSettings
 from athena_pool.config import (
     ConsoleSettings,
     DemoMinerSettings,
@@ -23,7 +23,9 @@ from athena_pool.config import (
     JobSettings,
     PoolConfig,
     RedisSettings,
+    Secrets,
 )
+from athena_pool.payments.settings import PaymentSettings, WalletSettings
 from athena_pool.stratum.config import PortConfig, StratumConfig
 from athena_pool.stratum.vardiff import VardiffConfig
 from athena_pool.supervisor import RunningPool, run_pool
@@ -42,6 +44,11 @@ def devnet_config(data_dir: Path) -> PoolConfig:
         devnet=DevnetSettings(enabled=True, daemon_port=0, wallet_port=0, difficulty=600, block_time=3600),
         demo_miner=DemoMinerSettings(enabled=True, threads=1, worker=XSS_WORKER),
         console=ConsoleSettings(interval=0),
+        api=ApiSettings(host="127.0.0.1", port=0),
+        payments=PaymentSettings(
+            enabled=True, interval=3600, min_payout=100_000, fee=10_000, wallet=WalletSettings("walletd")
+        ),
+        secrets=Secrets(admin_secret=ADMIN_SECRET),
     )
 
 
@@ -127,8 +134,30 @@ async def test_the_api_shows_a_real_pool_mining_on_the_devnet(tmp_path: Path) ->
                 metrics = await response.text()
             assert f'athena_stratum_connections{{instance="{publisher.instance_id}"}} 1' in metrics
             assert f'athena_template_age_seconds{{instance="{publisher.instance_id}"}}' in metrics
-            health = await get("/health")
-            assert health["checks"]["services"] == {"daemon": True}
+            # Services are shared through Redis: this API sees the wallet that the pool's own API probes.
+            health = await eventually(lambda: with_wallet_probe(get), "the wallet probe in /health")
+            assert health["checks"]["services"] == {"daemon": True, "wallet": True}
+            await the_pools_own_api_talks_to_the_devnet_wallet(http, pool)
+
+
+async def with_wallet_probe(get: Callable[[str], Awaitable[Any]]) -> Any:
+    health = await get("/health")
+    return health if "wallet" in health["checks"].get("services", {}) else None
+
+
+async def the_pools_own_api_talks_to_the_devnet_wallet(
+    http: aiohttp.ClientSession, pool: RunningPool
+) -> None:
+    """The API run_pool itself serves beside the embedded devnet and the payments: the devnet's wallet is
+    its wallet (health probe, and the admin's manual-review resolution needs it)."""
+    assert pool.api_url is not None
+
+    async def services() -> Any:
+        async with http.get(pool.api_url + "/health") as response:
+            checks: dict[str, Any] = (await response.json())["checks"]
+            return checks.get("services") if "wallet" in checks.get("services", {}) else None
+
+    assert await eventually(services, "the wallet probe") == {"daemon": True, "wallet": True}
 
 
 async def get_items(get: Callable[[str], Awaitable[Any]], path: str) -> list[Any]:
