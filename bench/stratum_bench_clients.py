@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import resource
 import time
@@ -303,10 +304,19 @@ def _keepalive(session: str, n: int) -> bytes:
 
 
 def fleet_main(
-    pipe: Connection, host: str, port: int, first_source: int, source_count: int, wallets: int = 64
+    pipe: Connection,
+    host: str,
+    port: int,
+    first_source: int,
+    source_count: int,
+    wallets: int = 64,
+    niceness: int = 0,
 ) -> None:
-    """The fleet process (a multiprocessing spawn target); `wallets` distinct wallets, used in turn."""
+    """The fleet process (a multiprocessing spawn target); `wallets` distinct wallets, used in turn.
+    `niceness` > 0 lets the pool win a core the two compete for (see `--fleet-niceness`)."""
     raise_open_files()
+    if niceness:
+        os.nice(niceness)
     fleet = Fleet(host, port, sources(source_count, first_source), addresses(wallets, seed=first_source))
     pipe.send({"ready": True})
     uvloop.run(_fleet(pipe, fleet))

@@ -93,10 +93,12 @@ class PoolProcess:
 class FleetProcess:
     """A spawned process holding many miners (its own open-files limit)."""
 
-    def __init__(self, port: int, first_source: int, source_count: int = 40, wallets: int = 64) -> None:
+    def __init__(
+        self, port: int, first_source: int, source_count: int = 40, wallets: int = 64, niceness: int = 0
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
-        fleet_args = (child, HOST, port, first_source, source_count, wallets)
+        fleet_args = (child, HOST, port, first_source, source_count, wallets, niceness)
         self._process = context.Process(target=fleet_main, args=fleet_args)
         self._process.start()
         self.receive()  # ready: its wallets are made
@@ -242,7 +244,10 @@ def push_rounds(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     count = args.push_miners
     rounds: list[dict[str, Any]] = []
     with PoolProcess("--profile", "open", "--workers", str(workers)) as pool:
-        fleets = [FleetProcess(pool.port, first_source=10 + 50 * i) for i in range(args.fleets)]
+        fleets = [
+            FleetProcess(pool.port, first_source=10 + 50 * i, niceness=args.fleet_niceness)
+            for i in range(args.fleets)
+        ]
         try:
             connected = in_parallel(fleets, cmd="connect", count=count // len(fleets), login=True)
             miners = sum(a["ok"] for a in connected)
@@ -515,6 +520,13 @@ def main() -> None:
     parser.add_argument("--hash-seconds", type=float, default=5.0)
     parser.add_argument("--sink", choices=["null", "redis"], default="redis")
     parser.add_argument("--honest-shares", type=int, default=300)
+    parser.add_argument(
+        "--fleet-niceness",
+        type=int,
+        default=0,
+        help="push: run the simulated miners at this nice level, so that where they and the pool want the "
+        "same core the pool wins, as remote miners never take the pool's CPU (0: plain competition)",
+    )
     args = parser.parse_args()
     raise_open_files()
     modes = list(MODES) if args.mode == "all" else [args.mode]
