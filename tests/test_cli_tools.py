@@ -98,3 +98,34 @@ def test_address_kinds_and_parts() -> None:
 )
 def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], expected: str) -> None:
     assert_clean_usage_error(run_cli(*args), expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("tools", "hash", "cn/0", "00", "--height", "abc"),
+            "athena-pool tools hash: argument --height: invalid int value: 'abc'",
+        ),
+        (
+            ("tools", "hash", "cn/0"),
+            "athena-pool tools hash: the following arguments are required: input_hex",
+        ),
+        (("tools", "frobnicate"), "athena-pool tools: argument TOOL: invalid choice: 'frobnicate'"),
+        ((), "athena-pool: the following arguments are required: COMMAND"),
+        (("config", "check"), "athena-pool config check: the following arguments are required: FILE"),
+        (("miner",), "athena-pool miner: the following arguments are required: --url, --user"),
+        (("tools", "address", ATHENA_ADDRESS, "--bogus"), "athena-pool: unrecognized arguments: --bogus"),
+    ],
+)
+def test_argparse_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...], expected: str) -> None:
+    result = run_cli(*args)
+    assert_clean_usage_error(result, expected)
+    assert result.stderr.startswith(expected)  # the program and subcommand first, no "usage:" block
+
+
+def test_help_is_still_the_full_help() -> None:
+    result = run_cli("tools", "hash", "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: athena-pool tools hash")
+    assert "--height" in result.stdout

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from athena_pool import __version__
 from athena_pool.errors import UsageError
@@ -32,8 +32,18 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (`athena-pool tools hash: <message>`), exit code 2.
+
+    `add_subparsers` makes subcommand parsers of the parent's class, so every subcommand inherits this.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+
+
 def build_parser(load: Callable[[str], SubcommandModule]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="athena-pool", description="A mining pool for CryptoNote coins.")
+    parser = OneLineErrorParser(prog="athena-pool", description="A mining pool for CryptoNote coins.")
     parser.add_argument("--version", action="version", version=f"athena-pool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from coin_vectors import BlockVector
+from typing import Any
+
+import pytest
+from coin_vectors import MISSING_BLOCK_VECTORS, BlockVector, load_block_vectors, vector_id
 
 from athena_pool.coins import get_family
 from athena_pool.coins.extra import find_merge_mining_tag
 from athena_pool.coins.families.forknote2 import aux_chain_root, aux_header_hash, child_hashing_blob
 from athena_pool.coins.transaction import miner_tx_hash
 from athena_pool.coins.varint import encode_varint
+from athena_pool.pow import create_algorithm
 
 TRTL_GENESIS_KEY = ("TRTL", 0, "block")
 
@@ -160,3 +164,33 @@ def test_consecutive_vectors_link_by_prev_id(vectors_by_key: dict[tuple[str, int
         parent = vectors_by_key[(coin, previous, "block")]
         family = get_family(child["family"])
         assert family.prev_id(_blob(child)).hex() == parent["expected_id_hex"]
+
+
+def _pow_vector_params() -> list[Any]:
+    vectors = [vector for vector in load_block_vectors() if "expected_pow_hash_hex" in vector]
+    if not vectors:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING_BLOCK_VECTORS), id="no-vectors")]
+    return [pytest.param(vector, id=vector_id(vector)) for vector in vectors]
+
+
+def test_the_vectors_give_thirteen_pow_hashes() -> None:
+    """12 CryptoNight hashes checked below, and XMR 2751506's rx/0 hash, whose seed hash is not given."""
+    algorithms = [str(param.values[0]["pow_algorithm"]) for param in _pow_vector_params() if param.values[0]]
+    assert len(algorithms) == 13
+    assert [name for name in algorithms if name.startswith("rx/0")] == ["rx/0 (RandomX)"]
+
+
+@pytest.mark.parametrize("pow_vector", _pow_vector_params())
+def test_expected_pow_hash(pow_vector: BlockVector) -> None:
+    """The PoW blob as mined, hashed with the real algorithm at the block's height: the chain's PoW hash."""
+    algorithm = create_algorithm(pow_vector["pow_algorithm"].split()[0])
+    if algorithm.needs_seed and "seed_hash_hex" not in pow_vector:
+        algorithm.close()
+        pytest.skip(f"{algorithm.name} needs the seed hash, which this vector does not give")
+    seed = bytes.fromhex(pow_vector["seed_hash_hex"]) if algorithm.needs_seed else None
+    family = get_family(pow_vector["family"])
+    try:
+        digest = algorithm.hash(family.pow_blob(_blob(pow_vector)), height=pow_vector["height"], seed=seed)
+    finally:
+        algorithm.close()
+    assert digest.hex() == pow_vector["expected_pow_hash_hex"]

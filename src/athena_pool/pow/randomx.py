@@ -106,10 +106,26 @@ class RandomX:
         self._lock = threading.Lock()
         # One lock per seed being built, so two threads asking for a new seed build it once.
         self._building: dict[bytes, threading.Lock] = {}
+        self._states_built = 0
 
     @property
     def flags(self) -> int:
         return self._flags
+
+    @property
+    def full_dataset(self) -> bool:
+        return self._full_mem
+
+    @property
+    def states_built(self) -> int:
+        """Seed states built so far; a seed evicted and needed again counts again (for metrics and tests)."""
+        return self._states_built
+
+    @property
+    def cached_seeds(self) -> tuple[bytes, ...]:
+        """The seeds whose state is kept, least recently used first."""
+        with self._lock:
+            return tuple(self._states)
 
     def hash(self, blob: bytes, *, height: int = 0, seed: bytes | None = None) -> bytes:
         if not seed:
@@ -172,6 +188,7 @@ class RandomX:
 
     def _install(self, state: _SeedState) -> None:
         with self._lock:
+            self._states_built += 1
             self._states[state.seed] = state
             evicted = []
             while len(self._states) > self._keep_seeds:

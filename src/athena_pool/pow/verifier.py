@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from athena_pool.pow.base import PowAlgorithm
+from athena_pool.pow.base import PowAlgorithm, SeedPreparer
 
 
 @dataclass
@@ -24,13 +24,30 @@ class HashTimings:
 
 
 class PowVerifier:
-    """Runs an algorithm's `hash` in worker threads so one slow hash never stalls other miners."""
+    """Runs an algorithm's `hash` in worker threads so one slow hash never stalls other miners.
+
+    `prepare_seed` builds a seed's state (RandomX: its cache, or its dataset in full mode) in a thread of its
+    own, so a build of seconds, or of a minute for a full dataset, never holds up a hashing thread.
+    """
 
     def __init__(self, algorithm: PowAlgorithm, *, threads: int | None = None) -> None:
         self.algorithm = algorithm
         self.threads = threads or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pow")
+        self._preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pow-prepare")
         self.timings = HashTimings()
+
+    @property
+    def prepares_seeds(self) -> bool:
+        """True when the algorithm is keyed by a seed whose state is worth building ahead (RandomX)."""
+        return self.algorithm.needs_seed and isinstance(self.algorithm, SeedPreparer)
+
+    async def prepare_seed(self, seed: bytes) -> None:
+        """Build `seed`'s state ahead of the first share that needs it (a JobManager `on_next_seed` hook)."""
+        if not isinstance(self.algorithm, SeedPreparer):
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._preparer, self.algorithm.prepare, seed)
 
     async def hash(self, blob: bytes, *, height: int = 0, seed: bytes | None = None) -> bytes:
         loop = asyncio.get_running_loop()
@@ -43,5 +60,6 @@ class PowVerifier:
         return digest
 
     def close(self) -> None:
+        self._preparer.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True)
         self.algorithm.close()

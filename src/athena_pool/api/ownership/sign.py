@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 from athena_pool.api.ownership.signatures import KeyUsed, public_key, sign_message_v2
+from athena_pool.cli import OneLineErrorParser
 from athena_pool.coins.addresses import AddressError, decode_address
 from athena_pool.coins.profiles import get_coin
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--coin", default="athena")
