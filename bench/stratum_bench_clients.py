@@ -8,6 +8,10 @@ A fleet is driven through a multiprocessing pipe with small dict commands:
     {"cmd": "mark"}                                 -> forget the pushes seen so far
     {"cmd": "pushes"}                               -> {"arrivals": [time.time() of each miner's last push]}
     {"cmd": "flood"} / {"cmd": "stop_flood"}        -> start / stop the flooders (see `Flood`)
+    {"cmd": "prepare_shares", "miners": m, "per_miner": k}
+                                                    -> logs in m miners, hashes k valid shares for each
+    {"cmd": "send_shares", "rate": r, "seconds": s} -> they submit them, r/s in all, for s seconds; the
+                                                       figures (see `ShareSenders`)
     {"cmd": "close"}                                -> closes everything; the process ends
 """
 
@@ -21,6 +25,7 @@ import random
 import resource
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
@@ -30,8 +35,10 @@ import uvloop
 
 from athena_pool.coins.profiles import get_coin
 from athena_pool.devnet.keys import generate_address
+from athena_pool.pow import create_algorithm
 
 ATHENA = get_coin("athena")
+NONCE_OFFSET = 39
 JOB_MARK = b'"method":"job"'
 LOW_WATER = 64 * 1024
 
@@ -291,6 +298,74 @@ class Flood:
             await asyncio.sleep(0.001)
 
 
+def precompute(jobs: list[dict[str, Any]], per_job: int, threads: int) -> list[list[tuple[str, str]]]:
+    """Valid (nonce, result) pairs for each job at difficulty 1 (every hash is a share then)."""
+    algorithm = create_algorithm("cn-lite/1")
+
+    def results(job: dict[str, Any]) -> list[tuple[str, str]]:
+        blob = bytearray(bytes.fromhex(job["blob"]))
+        pairs = []
+        for nonce in range(per_job):
+            blob[NONCE_OFFSET : NONCE_OFFSET + 4] = nonce.to_bytes(4, "little")
+            pairs.append(
+                (nonce.to_bytes(4, "little").hex(), algorithm.hash(bytes(blob), height=job["height"]).hex())
+            )
+        return pairs
+
+    with ThreadPoolExecutor(threads) as pool:
+        answer = list(pool.map(results, jobs))
+    algorithm.close()
+    return answer
+
+
+class ShareSenders:
+    """Miners submitting real, valid shares at a steady rate in all, each on its own schedule (staggered),
+    never waiting for a reply before the next share: a pool that falls behind shows as fewer verified
+    shares per second, not as a slower sender."""
+
+    def __init__(self, miners: list[BenchMiner], pairs: list[list[tuple[str, str]]]) -> None:
+        self._miners = miners
+        self._pairs = pairs
+
+    async def run(self, rate: float, seconds: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        interval = len(self._miners) / rate
+        schedules = [
+            self._one(miner, pairs, interval, started + interval * i / len(self._miners), started + seconds)
+            for i, (miner, pairs) in enumerate(zip(self._miners, self._pairs, strict=True))
+        ]
+        replies = [reply for replies in await asyncio.gather(*schedules) for reply in replies]
+        elapsed = loop.time() - started
+        accepted = sum(1 for reply in replies if reply is not None and reply.get("error") is None)
+        return {
+            "miners": len(self._miners),
+            "offered_per_second": round(rate, 1),
+            "submitted": len(replies),
+            "accepted": accepted,
+            "rejected": sum(1 for reply in replies if reply is not None and reply.get("error") is not None),
+            "unanswered": sum(1 for reply in replies if reply is None),
+            "seconds": round(elapsed, 3),
+            "verified_shares_per_second": round(accepted / elapsed, 1),
+        }
+
+    @staticmethod
+    async def _one(
+        miner: BenchMiner, pairs: list[tuple[str, str]], interval: float, first_at: float, deadline: float
+    ) -> list[dict[str, Any] | None]:
+        loop = asyncio.get_running_loop()
+        waiters = []
+        at = first_at
+        for nonce, result in pairs:
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            if loop.time() >= deadline or miner.closed:
+                break
+            waiters.append(miner.submit(nonce, result))
+            at += interval
+        replies = await asyncio.gather(*waiters, return_exceptions=True)
+        return [reply if isinstance(reply, dict) else None for reply in replies]
+
+
 def _bad_submit(session: str, job_id: str, n: int) -> bytes:
     # Formatted by hand: the flooder shares the machine with the pool, so it should cost little CPU.
     return (
@@ -324,6 +399,7 @@ def fleet_main(
 
 async def _fleet(pipe: Connection, fleet: Fleet) -> None:
     flood: Flood | None = None
+    senders: ShareSenders | None = None
     while True:
         command = await asyncio.to_thread(pipe.recv)
         name = command["cmd"]
@@ -345,6 +421,14 @@ async def _fleet(pipe: Connection, fleet: Fleet) -> None:
             flood.start()
         elif name == "stop_flood" and flood is not None:
             answer = await flood.stop()
+        elif name == "prepare_shares":
+            answer = await fleet.connect(command["miners"], login=True)
+            jobs, threads = [m.job for m in fleet.miners], os.cpu_count() or 1
+            senders = ShareSenders(
+                fleet.miners, await asyncio.to_thread(precompute, jobs, command["per_miner"], threads)
+            )
+        elif name == "send_shares" and senders is not None:
+            answer = await senders.run(command["rate"], command["seconds"])
         elif name == "close":
             fleet.close()
             pipe.send({"closed": True})

@@ -59,9 +59,12 @@ from athena_pool.stratum import (
     VardiffConfig,
 )
 from athena_pool.stratum.cluster import reserve_ports
+from athena_pool.stratum.server import BroadcastStats
 
 ATHENA = get_coin("athena")
 UNREACHABLE_DIFFICULTY = 10**15  # no share of the bench ever makes a block
+# The "mixed" profile: the simulated crowd's addresses, standing for many hosts (stratum_load.py).
+CROWD_NETWORK = "127.0.128.0/17"
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ def protection(profile: str, hash_threads: int) -> ProtectionSettings:
             exempt=("127.0.0.0/8",),
             judging_per_ip=hash_threads,
         )
+    if profile == "mixed":
+        # The crowd is exempt from per-IP caps and rates (a few addresses for thousands of miners); the
+        # honest miner and the flooder (127.0.0.x) get the defaults.
+        return ProtectionSettings(exempt=(CROWD_NETWORK,))
     return ProtectionSettings()  # "defended": the defaults a public pool runs with
 
 
@@ -196,18 +203,16 @@ async def _serve_commands(
 ) -> None:
     while True:
         command = await asyncio.to_thread(pipe.recv)
+        answer: dict[str, Any]
         if command == "rss":
             times = os.times()
             answer = {"rss_kb": rss_kb(), "connections": server.registry.connections(),
                       "miners": server.registry.miners_online(), "open_fds": len(os.listdir("/proc/self/fd")),
                       "cpu_seconds": times.user + times.system}  # fmt: skip
         elif command == "new_template":
-            server.last_broadcast = None
-            await manager.refresh(force=True)
-            while server.last_broadcast is None:  # the broadcast runs as a task of its own
-                await asyncio.sleep(0.001)
-            answer = {"fired": fired[-1], "broadcast_ms": server.last_broadcast.seconds * 1000,
-                      "sessions": server.last_broadcast.sessions}  # fmt: skip
+            broadcast = await _new_template(server, manager)
+            answer = {"fired": fired[-1], "broadcast_ms": broadcast.seconds * 1000,
+                      "sessions": broadcast.sessions}  # fmt: skip
         elif command == "stats":
             stats = server.stats()
             answer = {"shares": stats.shares, "rejects": stats.rejects, "drops": stats.drops,
@@ -216,6 +221,15 @@ async def _serve_commands(
             pipe.send({"stopped": True})
             return
         pipe.send(answer)
+
+
+async def _new_template(server: StratumServer, manager: JobManager) -> BroadcastStats:
+    """A forced refresh, and the broadcast it started (which runs as a task of its own)."""
+    previous = server.last_broadcast
+    await manager.refresh(force=True)
+    while (broadcast := server.last_broadcast) is None or broadcast is previous:
+        await asyncio.sleep(0.001)
+    return broadcast
 
 
 # --- the parent ------------------------------------------------------------------------------------------
@@ -339,7 +353,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--profile", choices=["open", "defended"], default="open")
+    parser.add_argument("--profile", choices=["open", "defended", "mixed"], default="open")
     parser.add_argument("--sink", choices=["null", "redis"], default="null")
     parser.add_argument("--difficulty", type=int, default=1)
     parser.add_argument("--hash-threads", type=int, default=os.cpu_count() or 1)

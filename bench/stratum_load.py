@@ -10,6 +10,7 @@ as JSON; every mode stops by itself.
     python bench/stratum_load.py --mode shares              # verified shares/s vs the bare hash function
     python bench/stratum_load.py --mode push                # a new job to 10,000 miners
     python bench/stratum_load.py --mode flood               # an honest miner's latency, quiet vs flooded
+    python bench/stratum_load.py --mode mixed               # all at once: idle, login storm, shares, flood
     python bench/stratum_load.py --mode all                 # all of the above, one JSON document
 """
 
@@ -26,19 +27,26 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvloop
-from stratum_bench_clients import BenchMiner, addresses, fleet_main, open_miner, raise_open_files, sources
+from stratum_bench_clients import (
+    NONCE_OFFSET,
+    BenchMiner,
+    addresses,
+    fleet_main,
+    open_miner,
+    precompute,
+    raise_open_files,
+    sources,
+)
 
 from athena_pool.pow import create_algorithm
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
-NONCE_OFFSET = 39
 HONEST_SOURCE = "127.0.0.3"
 FLOOD_SOURCE = "127.0.0.2"
 JOBS_KEPT_PER_SESSION = 8  # StratumLimits.max_jobs_per_session
@@ -179,7 +187,7 @@ def idle_connections(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                 fleet.close()
 
     def per_connection(rss: dict[str, Any]) -> float:
-        return round((rss["rss_kb"] - base["rss_kb"]) * 1024 / max(1, rss["connections"]), 1)
+        return round(float((rss["rss_kb"] - base["rss_kb"]) * 1024 / max(1, rss["connections"])), 1)
 
     return {
         "processes": workers,
@@ -218,6 +226,11 @@ def login_storm(args: argparse.Namespace, wallets: int) -> dict[str, Any]:
         finally:
             for fleet in fleets:
                 fleet.close()
+    return login_figures(answers)
+
+
+def login_figures(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fleets' answers to a `connect` with login: logins per second over the whole storm."""
     ok = sum(a["ok"] for a in answers)
     elapsed = max(a["finished"] for a in answers) - min(a["started"] for a in answers)
     return {
@@ -336,26 +349,6 @@ def hash_rate_alone(threads: int, seconds: float) -> HashRate:
     return HashRate(sum(counts) / elapsed, sum(cpu) / max(1, sum(counts)))
 
 
-def precompute(jobs: list[dict[str, Any]], per_job: int, threads: int) -> list[list[tuple[str, str]]]:
-    """Valid (nonce, result) pairs for each job at difficulty 1 (every hash is a share then)."""
-    algorithm = create_algorithm("cn-lite/1")
-
-    def results(job: dict[str, Any]) -> list[tuple[str, str]]:
-        blob = bytearray(bytes.fromhex(job["blob"]))
-        pairs = []
-        for nonce in range(per_job):
-            blob[NONCE_OFFSET : NONCE_OFFSET + 4] = nonce.to_bytes(4, "little")
-            pairs.append(
-                (nonce.to_bytes(4, "little").hex(), algorithm.hash(bytes(blob), height=job["height"]).hex())
-            )
-        return pairs
-
-    with ThreadPoolExecutor(threads) as pool:
-        answer = list(pool.map(results, jobs))
-    algorithm.close()
-    return answer
-
-
 async def login_miners(port: int, count: int, source_list: list[str]) -> list[BenchMiner]:
     wallets = addresses(count, seed=9)
     miners = [
@@ -406,6 +399,12 @@ def mode_shares(args: argparse.Namespace) -> dict[str, Any]:
         "hash_threads": threads,
         "miners": args.share_miners,
         "rounds": rounds,
+        "verified_shares_per_second_median": statistics.median(
+            r["verified_shares_per_second"] for r in rounds
+        ),
+        "hash_function_alone_per_second_median": statistics.median(
+            r["hash_function_alone_per_second"] for r in rounds
+        ),
         "ratio_wall_clock_median": statistics.median(r["ratio_wall_clock"] for r in rounds),
         "ratio_cpu_time_median": statistics.median(r["ratio_cpu_time"] for r in rounds),
         "verified_per_second_on_idle_cores": statistics.median(
@@ -440,9 +439,15 @@ def round_figures(alone: HashRate, result: dict[str, Any], pool_cpu: float) -> d
 # --- an honest miner next to a flood ------------------------------------------------------------------------
 
 
-async def honest_latencies(miner: BenchMiner, pairs: list[tuple[str, str]]) -> list[float]:
+async def honest_latencies(
+    miner: BenchMiner, pairs: list[tuple[str, str]], until: float | None = None
+) -> list[float]:
+    """One share at a time, each awaited, 10 ms apart; every pair, or those that fit before `until`
+    (time.perf_counter())."""
     latencies = []
     for nonce, result in pairs:
+        if until is not None and time.perf_counter() >= until:
+            break
         started = time.perf_counter()
         reply = await miner.submit(nonce, result)
         latencies.append(time.perf_counter() - started)
@@ -493,6 +498,82 @@ def mode_flood(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --- everything at once -------------------------------------------------------------------------------------
+
+# The simulated crowd (idle miners, the login storm, the share senders) stands for thousands of hosts but
+# comes from a few loopback addresses, 127.0.128.0/17 (`stratum_bench_pool.CROWD_NETWORK`): exempt from the
+# per-IP caps and rates there. The honest miner and the flooder, 127.0.0.x, get the defaults.
+CROWD_FIRST_SOURCE = 128 * 250  # sources(first=...) -> 127.0.128.2 onwards
+HONEST_PAUSE_S = 0.01  # honest_latencies' pause between shares
+
+
+def mode_mixed(args: argparse.Namespace) -> dict[str, Any]:
+    """Idle connections held, then at once: a login storm, miners sending valid shares at a share of what
+    the hash function does, a flooder, and the honest miner whose latency is compared with a quiet phase."""
+    seconds = args.mixed_seconds
+    alone = hash_rate_alone(os.cpu_count() or 1, args.hash_seconds)
+    rate = args.mixed_share_load * alone.per_second
+    per_miner = int(rate * seconds * 1.2 / args.share_miners) + 1
+    with PoolProcess("--profile", "mixed", "--difficulty", "1", "--sink", args.sink) as pool:
+        crowd = [
+            FleetProcess(pool.port, first_source=CROWD_FIRST_SOURCE + 50 * i, source_count=16)
+            for i in range(3)
+        ]
+        idle, storm, senders = crowd
+        flooder = FleetProcess(pool.port, first_source=500, source_count=1)
+        try:
+            held = idle.call(cmd="connect", count=args.mixed_idle, login=True)
+            prepared = senders.call(cmd="prepare_shares", miners=args.share_miners, per_miner=per_miner)
+            quiet, mixed, storm_answer, shares, flood = uvloop.run(
+                mixed_phases(args, pool.port, (storm, senders, flooder), rate)
+            )
+            stats = pool.command("stats")
+            connections = pool.command("rss")["connections"]
+        finally:
+            for fleet in (*crowd, flooder):
+                fleet.close()
+    quiet_summary, mixed_summary = summary(quiet), summary(mixed)
+    return {
+        "seconds": seconds,
+        "idle_connections": held["ok"],
+        "connections_at_the_end": connections,
+        "login_storm": login_figures([storm_answer]),
+        "hash_function_alone_per_second": round(alone.per_second, 1),
+        "shares": {**shares, "logged_in": prepared["ok"]},
+        "verified_shares_per_second": shares["verified_shares_per_second"],
+        "honest": {
+            "quiet": {**quiet_summary, "shares": len(quiet)},
+            "mixed": {**mixed_summary, "shares": len(mixed)},
+            "p99_mixed_over_quiet": round(mixed_summary["p99_ms"] / quiet_summary["p99_ms"], 2),
+        },
+        "flooder_requests": flood["sent"],
+        "flood": {**flood, "pool_rejects": stats["rejects"], "pool_drops": stats["drops"]},
+        "note": "quiet: the honest miner with only the idle connections; mixed: the login storm, the share "
+        "senders (offered_per_second = --mixed-share-load x the bare hash function), the flood (as in "
+        "--mode flood) and the honest miner at once, on the same cores as the pool",
+    }
+
+
+async def mixed_phases(
+    args: argparse.Namespace, port: int, fleets: tuple[FleetProcess, ...], rate: float
+) -> tuple[list[float], list[float], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    storm, senders, flooder = fleets
+    (miner,) = await login_miners(port, 1, [HONEST_SOURCE])
+    mixed_count = int(args.mixed_seconds / HONEST_PAUSE_S) + 1
+    pairs = (await asyncio.to_thread(precompute, [miner.job], args.honest_shares + mixed_count, 2))[0]
+    quiet = await honest_latencies(miner, pairs[: args.honest_shares])
+    await asyncio.to_thread(flooder.call, cmd="flood", source=FLOOD_SOURCE)
+    senders.send(cmd="send_shares", rate=rate, seconds=args.mixed_seconds)
+    storm.send(cmd="connect", count=args.mixed_logins, login=True)
+    until = time.perf_counter() + args.mixed_seconds
+    mixed = await honest_latencies(miner, pairs[args.honest_shares :], until=until)
+    storm_answer = await asyncio.to_thread(storm.receive)
+    shares = await asyncio.to_thread(senders.receive)
+    flood = await asyncio.to_thread(flooder.call, cmd="stop_flood")
+    miner.close()
+    return quiet, mixed, storm_answer, shares, flood
+
+
 # --- main ---------------------------------------------------------------------------------------------------
 
 MODES = {
@@ -501,6 +582,7 @@ MODES = {
     "push": mode_push,
     "shares": mode_shares,
     "flood": mode_flood,
+    "mixed": mode_mixed,
 }
 
 
@@ -519,7 +601,16 @@ def main() -> None:
     parser.add_argument("--share-rounds", type=int, default=3)
     parser.add_argument("--hash-seconds", type=float, default=5.0)
     parser.add_argument("--sink", choices=["null", "redis"], default="redis")
-    parser.add_argument("--honest-shares", type=int, default=300)
+    parser.add_argument("--honest-shares", type=int, default=300, help="flood, mixed: shares per phase")
+    parser.add_argument("--mixed-seconds", type=float, default=30.0, help="mixed: how long all run at once")
+    parser.add_argument("--mixed-idle", type=int, default=10_000, help="mixed: idle connections held")
+    parser.add_argument("--mixed-logins", type=int, default=5_000, help="mixed: the login storm")
+    parser.add_argument(
+        "--mixed-share-load",
+        type=float,
+        default=0.5,
+        help="mixed: valid shares offered per second, as a fraction of the bare hash function on all cores",
+    )
     parser.add_argument(
         "--fleet-niceness",
         type=int,

@@ -291,7 +291,7 @@ class _Translator:
                 if value is False:
                     self.warn(where, "athena-pool runs the stratum server where `--roles` includes pool")
             elif key == "clusterForks":
-                self.ignore(where, value, "one stratum process per `athena-pool run --roles pool`")
+                self._cluster_forks(value, where)
             elif key in ("pubAddressPrefix", "intAddressPrefix", "subAddressPrefix", "intChildAddressPrefix"):
                 self.ignore(where, value, "address prefixes come from the coin profile")
             elif key in ("mergedMining", "fallBackCoin"):
@@ -312,6 +312,18 @@ class _Translator:
                 )
             else:
                 self.unknown(where, value)
+
+    def _cluster_forks(self, value: Any, where: str) -> None:
+        """A number or "auto", as `stratum.cluster_workers`; the reference runs one process for 0 or null."""
+        if _switches_nothing(value) or value == 0 or value == 1:
+            return
+        self.set("stratum.cluster_workers", value, where)
+        self.warn(
+            where,
+            "read as stratum.cluster_workers; more than one worker needs `athena-pool run --roles pool` "
+            "(the API, unlocker and payments in another process) and redis.url; bans are shared by the "
+            "workers, connection caps and rate limits are per worker",
+        )
 
     def _ports(self, section: Mapping[str, Any]) -> bool:
         ports = section.get("ports")

@@ -34,6 +34,7 @@ def test_the_reference_example_translates_exactly() -> None:
     # blockRefreshInterval is in milliseconds, minerTimeout in seconds.
     assert config.jobs.refresh_interval == 1.0
     assert config.stratum.limits.idle_timeout == 900.0
+    assert config.stratum.cluster_workers == "auto"
     ports = config.stratum.ports
     assert [(p.port, p.difficulty, p.description, p.hidden, p.tls) for p in ports] == [
         (3333, 5000, "Low end hardware", False, False),
@@ -148,6 +149,32 @@ def test_one_warning_per_key_ignored_or_read_differently() -> None:
     separator = warnings[keys.index("poolServer.paymentId.addressSeparator")]
     assert "ADDRESS.PAYMENTID" in separator
     assert "ADDRESS+DIFF" in warnings[keys.index("poolServer.fixedDiff.addressSeparator")]
+
+
+@pytest.mark.parametrize(
+    ("forks", "workers", "warned"),
+    [("auto", "auto", True), (4, 4, True), (1, 1, False), (0, 1, False), (None, 1, False)],
+)
+def test_cluster_forks_become_stratum_cluster_workers(forks: Any, workers: Any, warned: bool) -> None:
+    data = reference_config()
+    data["poolServer"]["clusterForks"] = forks  # the reference runs one process for 0 or null
+    loaded = parse(data, "config.json", NO_ENV)
+    assert loaded.config.stratum.cluster_workers == workers
+    warnings = [w for w in loaded.warnings if w.startswith("poolServer.clusterForks: ")]
+    assert len(warnings) == warned
+    if warned:
+        assert "--roles pool" in warnings[0] and "redis.url" in warnings[0]
+
+
+def test_cluster_forks_that_are_neither_a_number_nor_auto_are_an_error() -> None:
+    data = reference_config()
+    data["poolServer"]["clusterForks"] = "many"
+    with pytest.raises(ConfigError) as caught:
+        parse(data, "config.json", NO_ENV)
+    assert any(
+        problem.startswith("stratum.cluster_workers (from poolServer.clusterForks): ")
+        for problem in caught.value.problems
+    ), caught.value.problems
 
 
 def test_the_original_reference_config_with_a_coin_athena_pool_lacks_is_refused() -> None:

@@ -21,6 +21,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
+def host_address() -> str | None:
+    """A non-loopback IPv4 address of this host (the source of its default route), or None.
+
+    Loopback is never banned, so a test that must see a direct (un-PROXY-ed) client banned listens on and
+    connects from this address instead. No packet is sent: connecting a UDP socket only picks the route.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: any routed address would do
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))

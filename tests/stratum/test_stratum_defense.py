@@ -27,9 +27,9 @@ from stratum_fakes import (
     find_share,
     wait_until,
 )
-from stratum_support import client_tls_context
+from stratum_support import client_tls_context, host_address
 
-from athena_pool.storage.bans_store import BanScope, BanStore
+from athena_pool.storage.bans_store import BanRecord, BanScope, BanStore
 from athena_pool.stratum import (
     BanRules,
     ConnectionCaps,
@@ -416,6 +416,80 @@ async def test_tls_behind_a_proxy_header(make_pool: PoolFactory, certificate: tu
     await logged_in(client)
     assert session_from(pool, CLIENT).tls
     await client.close()
+
+
+def tls_port(host: str = "127.0.0.1") -> tuple[PortConfig, ...]:
+    return (PortConfig(0, difficulty=100, vardiff=VARDIFF, host=host, tls=True),)
+
+
+async def refused_before_its_handshake(pool: Pool, context: ssl.SSLContext, source: str, why: str) -> None:
+    """A connection from `source` is closed before it sends a byte, and a TLS client gets no ServerHello."""
+    silent = await StratumClient.connect(pool.port, source=source)  # never sends a ClientHello
+    assert await silent.read_until_closed() == b""
+    with pytest.raises(OSError):  # ssl.SSLError (EOF) or a reset: the handshake never completes
+        await StratumClient.connect(pool.port, source=source, ssl_context=context)
+    assert pool.server.registry.from_ip(source) == []
+    assert pool.server.stats().drops[f"refused: {why}"] == 2
+
+
+async def mines_over_tls(pool: Pool, context: ssl.SSLContext, source: str) -> None:
+    client = await StratumClient.connect(pool.port, source=source, ssl_context=context)
+    await logged_in(client)
+    await client.close()
+
+
+async def test_a_banned_ip_is_refused_before_a_tls_handshake(
+    make_pool: PoolFactory, certificate: tuple[Path, Path]
+) -> None:
+    # A long handshake deadline: had the server waited for the ClientHello, the silent client would hang.
+    tls = replace(tls_settings(certificate), handshake_timeout=600)
+    pool = await make_pool(ports=tls_port(), tls=tls)
+    now_ms = int(pool.clock() * 1000)
+    # Loopback is never banned by the pool itself; a ban shared by another process (or the API) still holds.
+    pool.server.guard.apply(
+        BanRecord(BanScope.IP, "127.0.0.5", reason="test", created_ms=now_ms, until_ms=now_ms + 60_000),
+        local=False,
+    )
+    context = client_tls_context(certificate[0])
+    await refused_before_its_handshake(pool, context, "127.0.0.5", "banned IP")
+    await mines_over_tls(pool, context, "127.0.0.6")
+
+
+async def test_half_open_tls_handshakes_count_toward_the_connection_cap(
+    make_pool: PoolFactory, certificate: tuple[Path, Path]
+) -> None:
+    tls = replace(tls_settings(certificate), handshake_timeout=600)
+    caps = ProtectionSettings(caps=ConnectionCaps(per_ip=2, per_subnet=2))
+    pool = await make_pool(ports=tls_port(), tls=tls, protection=caps)
+    half_open = [await StratumClient.connect(pool.port, source="127.0.0.7") for _ in range(2)]
+    await wait_until(lambda: pool.server.guard.connections_from("127.0.0.7") == 2)
+    context = client_tls_context(certificate[0])
+    await refused_before_its_handshake(pool, context, "127.0.0.7", "connection cap")
+    for client in half_open:
+        await client.close()
+    await wait_until(lambda: pool.server.guard.connections_from("127.0.0.7") == 0)
+    await mines_over_tls(pool, context, "127.0.0.7")  # the slots held by half-open handshakes are free again
+
+
+async def test_failed_and_stalled_tls_handshakes_count_as_abuse(
+    make_pool: PoolFactory, certificate: tuple[Path, Path]
+) -> None:
+    address = host_address()
+    if address is None:
+        pytest.skip("needs a non-loopback address (loopback is never banned)")
+    tls = replace(tls_settings(certificate), handshake_timeout=0.2)
+    pool = await make_pool(ports=tls_port(address), tls=tls, protection=protection(abuse_threshold=2))
+    plain = await StratumClient.connect(pool.port, host=address, source=address)
+    await plain.send({"id": 1, "method": "login", "params": {"login": ADDRESS}})  # no TLS on a TLS port
+    assert await plain.read_until_closed() == b""
+    assert pool.server.guard.ip_ban(address) is None  # one point of two
+    stalled = await StratumClient.connect(pool.port, host=address, source=address)  # no ClientHello
+    assert await stalled.read_until_closed() == b""  # dropped at the handshake deadline
+    ban = pool.server.guard.ip_ban(address)
+    assert ban is not None and "failed TLS handshake" in ban.reason
+    refused = await StratumClient.connect(pool.port, host=address, source=address)
+    assert await refused.read_until_closed() == b""
+    assert pool.server.stats().drops["refused: banned IP"] == 1
 
 
 def test_a_tls_port_needs_a_certificate() -> None:

@@ -5,12 +5,13 @@ finds lands in the devnet's chain and in the share sink as a candidate behind it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -31,6 +32,9 @@ from stratum_fakes import ListSink, StratumClient
 
 from athena_pool.storage.records import RewardType, ShareKind
 from athena_pool.stratum import PortConfig, StratumConfig, StratumLimits, StratumServer, VardiffConfig
+from athena_pool.stratum.shares import ShareSink
+
+SinkT = TypeVar("SinkT", bound=ShareSink)
 
 NETWORK_DIFFICULTY = 48
 SHARE_DIFFICULTY = 3
@@ -39,11 +43,11 @@ ATHENA = get_coin("athena")
 
 
 @dataclass
-class RealPool:
+class RealPool(Generic[SinkT]):
     server: StratumServer
     devnet: RunningDevnet
     manager: JobManager
-    sink: ListSink
+    sink: SinkT
     algorithm: PowAlgorithm
     judge: PoolShareJudge
     verifier: PowVerifier
@@ -53,9 +57,9 @@ class RealPool:
         return self.server.listening[0].port
 
 
-@pytest.fixture
-async def real_pool(tmp_path: Path) -> AsyncIterator[RealPool]:
-    options = DevnetOptions(
+def devnet_options(tmp_path: Path) -> DevnetOptions:
+    """A devnet at NETWORK_DIFFICULTY whose chain moves only when a test mines (network_blocks off)."""
+    return DevnetOptions(
         daemon_port=0,
         wallet_port=0,
         data_dir=tmp_path / "devnet",
@@ -63,16 +67,34 @@ async def real_pool(tmp_path: Path) -> AsyncIterator[RealPool]:
         network_blocks=False,
         seed=99,
     )
-    async with start_devnet(options) as devnet, JsonRpcClient(devnet.daemon_url, timeout=5) as rpc:
+
+
+@contextlib.asynccontextmanager
+async def serve_real_pool(
+    devnet: RunningDevnet,
+    sink: SinkT,
+    *,
+    judge_daemon_url: str | None = None,
+    keep_templates: int = 4,
+) -> AsyncIterator[RealPool[SinkT]]:
+    """The stratum server on the real job side of `devnet`, recording into `sink`. `judge_daemon_url`: the
+    daemon the judge submits blocks to and confirms them with, when not the devnet's own."""
+    async with (
+        JsonRpcClient(devnet.daemon_url, timeout=5) as rpc,
+        JsonRpcClient(judge_daemon_url or devnet.daemon_url, timeout=5) as judge_rpc,
+    ):
         daemon = TurtleDaemonClient(rpc)
         algo = create_algorithm(ATHENA.pow_algorithm)
-        job_config = JobConfig(wallet_address=devnet.pool_address, refresh_interval=0.05)
+        job_config = JobConfig(
+            wallet_address=devnet.pool_address, refresh_interval=0.05, keep_templates=keep_templates
+        )
         manager = JobManager(
             daemon, get_family(ATHENA.blob_family), algo.name, job_config, instance_id=new_instance_id()
         )
         verifier = PowVerifier(create_algorithm(ATHENA.pow_algorithm), threads=2)
-        judge = PoolShareJudge(manager, verifier, daemon, confirm=ConfirmPolicy(attempts=5, interval=0.05))
-        sink = ListSink()
+        judge = PoolShareJudge(
+            manager, verifier, TurtleDaemonClient(judge_rpc), confirm=ConfirmPolicy(attempts=5, interval=0.05)
+        )
         vardiff = VardiffConfig(min_difficulty=1, max_difficulty=10_000, retarget_time=3600)
         config = StratumConfig(
             ports=(PortConfig(0, SHARE_DIFFICULTY, vardiff=vardiff, host="127.0.0.1"),),
@@ -87,16 +109,22 @@ async def real_pool(tmp_path: Path) -> AsyncIterator[RealPool]:
             validate_address=partial(decode_address, network=ATHENA.address_network),
         )
         manager.start()
-        async with asyncio.timeout(30):
-            await manager.wait_for_template()
-        await server.start()
         try:
+            async with asyncio.timeout(30):
+                await manager.wait_for_template()
+            await server.start()
             yield RealPool(server, devnet, manager, sink, algo, judge, verifier)
         finally:
             await server.close()
             await manager.stop()
             verifier.close()
             algo.close()
+
+
+@pytest.fixture
+async def real_pool(tmp_path: Path) -> AsyncIterator[RealPool[ListSink]]:
+    async with start_devnet(devnet_options(tmp_path)) as devnet, serve_real_pool(devnet, ListSink()) as pool:
+        yield pool
 
 
 def hash_with_nonce(algorithm: PowAlgorithm, job: dict[str, Any], nonce: int) -> bytes:
@@ -135,7 +163,9 @@ async def submit(
     )
 
 
-async def test_a_miner_finds_shares_and_a_block_through_the_real_job_side(real_pool: RealPool) -> None:
+async def test_a_miner_finds_shares_and_a_block_through_the_real_job_side(
+    real_pool: RealPool[ListSink],
+) -> None:
     address = generate_address(random.Random(7), ATHENA.address_network)
     client = await StratumClient.connect(real_pool.port)
     reply = await client.login(address, rigid="rig-1", algo=["rx/0", real_pool.algorithm.name])
@@ -175,7 +205,7 @@ async def test_a_miner_finds_shares_and_a_block_through_the_real_job_side(real_p
     await client.close()
 
 
-async def test_the_real_address_decoder_explains_a_bad_login(real_pool: RealPool) -> None:
+async def test_the_real_address_decoder_explains_a_bad_login(real_pool: RealPool[ListSink]) -> None:
     client = await StratumClient.connect(real_pool.port)
     good = generate_address(random.Random(3), ATHENA.address_network)
     broken = good[:-4] + ("1111" if not good.endswith("1111") else "2222")
@@ -187,7 +217,7 @@ async def test_the_real_address_decoder_explains_a_bad_login(real_pool: RealPool
     await client.close()
 
 
-async def test_the_real_judge_honours_trust_but_always_hashes_a_block(real_pool: RealPool) -> None:
+async def test_the_real_judge_honours_trust_but_always_hashes_a_block(real_pool: RealPool[ListSink]) -> None:
     """`verify=False` (the stratum trust policy's call): no hash for a claimed share, every other check
     still made; a claimed block is hashed all the same, so an unverified block is never submitted."""
     from athena_pool.jobs.contracts import MinerIdentity, RejectReason, ShareStatus

@@ -8,10 +8,12 @@ Construct it with its collaborators, `await start()`, and `await close()` at shu
     ...
     await server.close()
 
-Ports without PROXY protocol or TLS auto-detection are served by the loop's own server (TLS ports too);
-the others go through an accept loop that reads the PROXY header and peeks at the first byte first
-(`handshake.py`). Timeouts and vardiff use the injected `clock` (seconds, wall time) and are checked by a
-housekeeping pass every `limits.housekeeping_interval` seconds, so no per-connection timer exists.
+Plain ports (no TLS, no PROXY protocol, no TLS auto-detection) are served by the loop's own server; the
+others go through an accept loop that admits the client first (bans, caps, connect rate), then reads the
+PROXY header, peeks at the first byte and runs the TLS handshake (`handshake.py`), so a refused address
+never costs a handshake and a failed one counts as abuse. Timeouts and vardiff use the injected `clock`
+(seconds, wall time) and are checked by a housekeeping pass every `limits.housekeeping_interval` seconds,
+so no per-connection timer exists.
 """
 
 from __future__ import annotations
@@ -139,10 +141,15 @@ class StratumServer:
             await self.close()
             raise
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._housekeeping_loop()))
+        self._tasks.append(loop.create_task(self._housekeeping_loop(), name="stratum-housekeeping"))
         if self._ban_sync is not None:
-            self._tasks.append(loop.create_task(self._ban_sync.run()))
+            self._tasks.append(loop.create_task(self._ban_sync.run(), name="ban-sync"))
         self._log_started()
+
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """Accept loops, housekeeping and ban sync: the owner watches them (a dead accept loop is a
+        port that silently stops taking miners)."""
+        return tuple(self._tasks)
 
     def _log_started(self) -> None:
         limits, protection = self.config.limits, self.config.protection
@@ -170,20 +177,16 @@ class StratumServer:
         sock = open_socket(port_config.host, port_config.port, reuse_port=reuse_port)
         listening = ListeningPort(port_config, sock.getsockname()[1])
         loop = asyncio.get_running_loop()
-        if port_config.proxy_protocol is ProxyMode.OFF and not port_config.tls_auto_detect:
-            tls = self._ssl if port_config.tls else None
+        if not _needs_a_look(port_config):
             server = await loop.create_server(
-                partial(Session, self._context, port_config, listening.port),
-                sock=sock,
-                backlog=BACKLOG,
-                ssl=tls,
-                ssl_handshake_timeout=self._tls_timeout() if tls else None,
+                partial(Session, self._context, port_config, listening.port), sock=sock, backlog=BACKLOG
             )
             self._servers.append(server)
         else:
             self._sockets.append(sock)
             accept = partial(self._accepted, listening)
-            self._tasks.append(loop.create_task(accept_forever(sock, accept)))
+            accepting = loop.create_task(accept_forever(sock, accept), name=f"accept:{listening.port}")
+            self._tasks.append(accepting)
         self._listening.append(listening)
 
     def _tls_timeout(self) -> float:
@@ -200,7 +203,10 @@ class StratumServer:
         task.add_done_callback(self._handshakes.discard)
 
     async def _handshake(self, listening: ListeningPort, conn: socket.socket) -> None:
-        """PROXY header and TLS detection, then the session; admission by the real client address."""
+        """Admission, PROXY header, TLS detection and handshake, then the session.
+
+        Admission is by the real client address: at once for a direct peer (before it sends a byte), after
+        the PROXY header for a trusted balancer's connection."""
         try:
             origin = socket_origin(conn.getpeername(), conn.getsockname())
         except OSError:
@@ -383,3 +389,10 @@ class StratumServer:
         tasks = [t for t in (*self._tasks, *self._handshakes, self._broadcast_task) if t is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+def _needs_a_look(port: PortConfig) -> bool:
+    """Whether connections to `port` go through the accept loop. TLS ports do: served by the loop's own
+    server, a client would be admitted only after its handshake, so a banned or over-cap address could
+    still hold half-open handshakes and make the pool pay for each one."""
+    return port.tls or port.tls_auto_detect or port.proxy_protocol is not ProxyMode.OFF

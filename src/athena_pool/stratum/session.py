@@ -546,7 +546,7 @@ class Session(asyncio.Protocol):
                 "block candidate at height %d by %s: %s",
                 outcome.block.height,
                 miner.address,
-                "accepted" if outcome.block.accepted_by_daemon else f"refused {outcome.block.detail}",
+                _block_verdict(outcome.block.accepted_by_daemon, outcome.block.detail),
             )
         if outcome.accepted:
             self._send(protocol.result_reply(request.request_id, protocol.status_ok()))
@@ -609,3 +609,10 @@ def _keepalive(transport: asyncio.BaseTransport) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+
+def _block_verdict(accepted: bool, detail: str) -> str:
+    """How a block candidate fared, for the log; an unconfirmed one says so."""
+    if not accepted:
+        return f"refused {detail}"
+    return f"accepted ({detail})" if detail else "accepted"
