@@ -19,7 +19,7 @@ from athena_pool.api.live import LiveSources, LiveStatsPublisher
 from athena_pool.api.logring import RingLogHandler
 from athena_pool.api.ownership import curve
 from athena_pool.api.ownership.signatures import public_key
-from athena_pool.api.server import ApiParts, run_api
+from athena_pool.api.server import ApiParts, AppHook, run_api
 from athena_pool.api.settings import AdminSecret, ApiSettings, ChartSettings, LongPollSettings, PayoutBounds
 from athena_pool.coins.addresses import encode_address
 from athena_pool.coins.hashing import cn_fast_hash
@@ -40,6 +40,7 @@ from athena_pool.storage.ledger import BlockCredit, Ledger
 from athena_pool.storage.payment_store import BatchItem, NewBatch, PaymentStore
 from athena_pool.stratum.config import PortConfig
 from athena_pool.stratum.registry import StratumStats
+from athena_pool.web import add_web_routes
 from redis_support import RedisServer
 
 ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
@@ -280,8 +281,10 @@ async def served(
     probes: Mapping[str, Probe] | None = None,
     log_ring: RingLogHandler | None = None,
     wallet: WalletClient | None = None,
+    configure_app: AppHook | None = add_web_routes,
 ) -> AsyncIterator[ApiParts]:
-    """The API on a free port over `prefix`'s data, with a live-stats publisher feeding it."""
+    """The API on a free port over `prefix`'s data, with a live-stats publisher feeding it, and the web
+    front-end's routes installed as the real app always has them (`configure_app=None`: the API alone)."""
     async with contextlib.AsyncExitStack() as stack:
         if publish_live:
             sources = LiveSources(
@@ -304,6 +307,7 @@ async def served(
                 probes=probes,
                 log_ring=log_ring,
                 wallet=wallet,
+                configure_app=configure_app,
             )
         )
         yield parts

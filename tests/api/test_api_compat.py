@@ -4,7 +4,9 @@ cryptonote-nodejs-pool.md section 8 gives, and parsed the way the reference fron
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from api_support import ADMIN_SECRET, COIN, XSS_WORKER, Seeded, api_settings, served
 
+from athena_pool.api.logring import RingLogHandler
 from athena_pool.api.server import ApiParts
 from athena_pool.api.settings import LongPollSettings
 
@@ -240,3 +243,100 @@ async def test_unused_reference_endpoints_answer_empty_json(
     api: ApiParts, http: aiohttp.ClientSession, path: str
 ) -> None:
     assert await get(http, api, path) in ({}, [])
+
+
+def reference_paths(section: str) -> set[str]:
+    """Every endpoint section 8 lists: the public table's rows and the admin list's items."""
+    public = set(re.findall(r"^\| `(/[a-z0-9_]+)` \|", section, re.MULTILINE))
+    admin = {
+        path
+        for line in section.splitlines()
+        if line.startswith("- `/")
+        for path in re.findall(r"`(/[a-z0-9_]+)[^`]*`", line)
+    }
+    return public | admin
+
+
+async def test_every_endpoint_the_reference_documents_answers_json(
+    api: ApiParts, http: aiohttp.ClientSession, shared_dir: Path
+) -> None:
+    """No reference path is a 404: each answers JSON, with its data or a clear error (a parameter
+    missing, a feature this pool does not have)."""
+    paths = reference_paths(doc_section(shared_dir))
+    assert {"/get_telegram_notifications", "/admin_log", "/test_telegram_notification"} <= paths
+    assert len(paths) >= 24
+    bearer = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+    for path in sorted(paths - {"/live_stats"}):  # /live_stats waits for the next update
+        async with http.get(api.url + path, headers=bearer) as response:
+            assert response.status != 404 and response.content_type == "application/json", path
+            body = await response.json()
+            assert response.status < 400 or body["error"], path
+
+
+async def test_telegram_and_test_notifications_say_they_are_not_supported(
+    api: ApiParts, http: aiohttp.ClientSession, seeded: Seeded
+) -> None:
+    telegram = {"chatId": "12345", "type": "miner", "address": seeded.alice.address}
+    for path, params in (
+        ("/get_telegram_notifications", telegram),
+        ("/set_telegram_notifications", {**telegram, "action": "enable"}),
+    ):
+        async with http.get(api.url + path, params=params) as response:
+            assert response.status == 501, path
+            assert await response.json() == {
+                "error": "telegram notifications are not supported by this pool: it has no Telegram bot"
+            }
+    bearer = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+    for path, params, what in (
+        ("/test_email_notification", {"email": "op@example.org"}, "e-mail"),
+        ("/test_telegram_notification", {}, "telegram"),
+    ):
+        async with http.get(api.url + path, params=params) as response:
+            assert response.status == 401, path  # the admin's tools, behind the admin secret
+        async with http.get(api.url + path, params=params, headers=bearer) as response:
+            assert response.status == 501, path
+            assert (await response.json())["error"].startswith(f"{what} notifications are not supported")
+
+
+async def test_admin_monitoring_lists_logs_and_admin_log_shows_one(
+    redis_client: aioredis.Redis, prefix: str, seeded: Seeded, http: aiohttp.ClientSession
+) -> None:
+    """`logs` as the reference's `{file: {size, changed}}`, one "file" per process: the pool process's
+    lines published to Redis (`test-pool`) and this API process's own (`api`); `/admin_log?file=` gives
+    one file's lines, oldest first, as text."""
+    ring = RingLogHandler(capacity=50)
+    logger = logging.getLogger("athena_pool.test_compat_logs")
+    logger.addHandler(ring)
+    logger.setLevel(logging.INFO)
+    bearer = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+    try:
+        logger.info("pool started")
+        logger.warning('miner "<b>x</b>" was banned')
+        async with served(redis_client, prefix, log_ring=ring) as api:
+            monitoring = await get_admin(http, api, "/admin_monitoring")
+            logs = monitoring["logs"]
+            assert set(logs) == {"test-pool.log", "api.log"}
+            log = await get_admin(http, api, "/admin_log", file="test-pool.log")
+            assert log["file"] == "test-pool.log"
+            assert [line.split(" ", 2)[2] for line in log["lines"]] == [
+                "INFO athena_pool.test_compat_logs: pool started",
+                'WARNING athena_pool.test_compat_logs: miner "<b>x</b>" was banned',
+            ]
+            assert logs["test-pool.log"]["size"] == sum(len(line.encode()) + 1 for line in log["lines"])
+            assert abs(logs["test-pool.log"]["changed"] - time.time()) < 3_600
+            async with http.get(api.url + "/admin_log", params={"file": "nope.log"}, headers=bearer) as r:
+                assert r.status == 404 and "no such log" in (await r.json())["error"]
+            async with http.get(api.url + "/admin_log", headers=bearer) as r:
+                assert r.status == 400 and "file" in (await r.json())["error"]
+            async with http.get(api.url + "/admin_log", params={"file": "api.log"}) as r:
+                assert r.status == 401
+    finally:
+        logger.removeHandler(ring)
+
+
+async def get_admin(http: aiohttp.ClientSession, api: ApiParts, path: str, **params: str) -> Any:
+    async with http.get(
+        api.url + path, params=params, headers={"Authorization": f"Bearer {ADMIN_SECRET}"}
+    ) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ from athena_pool.api.charts import ChartsCollector
 from athena_pool.api.live import LiveSources, LiveStatsPublisher
 from athena_pool.api.logring import RingLogHandler
 from athena_pool.api.server import ApiParts, run_api
-from athena_pool.api.settings import AdminSecret, ChartSettings
-from athena_pool.api.snapshot import SnapshotBuilder
+from athena_pool.api.settings import AdminSecret, ApiSettings, ChartSettings
+from athena_pool.api.snapshot import PoolSnapshot, SnapshotBuilder
 from athena_pool.api.stats_cache import StatsCache
 from athena_pool.config import (
     ConsoleSettings,
@@ -61,6 +62,27 @@ SAMPLE = re.compile(
 )
 
 
+async def collector_at(
+    redis_client: aioredis.Redis, prefix: str, settings: ApiSettings, now_ms: int
+) -> tuple[PoolSnapshot, ChartsCollector, list[float]]:
+    """The snapshot of the pool at `now_ms`, and a charts collector whose clock reads `now[0]` (seconds,
+    starting at `now_ms`), for the test to move on."""
+    builder = SnapshotBuilder(
+        Store(redis_client, prefix, LIMITS),
+        ApiStore(redis_client, prefix),
+        Ledger(redis_client, KeySpace(prefix)),
+        PaymentStore(redis_client, prefix),
+        BanStore(redis_client, prefix),
+        settings,
+        lambda: now_ms / 1000,
+    )
+    now = [now_ms / 1000]
+    collector = ChartsCollector(
+        ApiStore(redis_client, prefix), StatsCache(builder.build, 1.0), settings.charts, lambda: now[0]
+    )
+    return await builder.build(), collector, now
+
+
 async def test_charts_stay_bounded(redis_client: aioredis.Redis, prefix: str, seeded: Seeded) -> None:
     """However long the collector runs: pool charts keep `retention / step` points, per-address charts
     expire, at most `max_workers_per_miner` worker charts per address, idle workers age out."""
@@ -73,18 +95,7 @@ async def test_charts_stay_bounded(redis_client: aioredis.Redis, prefix: str, se
         charts=ChartSettings(interval_s=60, step_s=60, retention_s=600, max_workers_per_miner=4)
     )
     api_store = ApiStore(redis_client, prefix)
-    builder = SnapshotBuilder(
-        store,
-        api_store,
-        Ledger(redis_client, KeySpace(prefix)),
-        PaymentStore(redis_client, prefix),
-        BanStore(redis_client, prefix),
-        settings,
-        lambda: seeded.now_ms / 1000,
-    )
-    snapshot = await builder.build()
-    now = [seeded.now_ms / 1000]
-    collector = ChartsCollector(api_store, StatsCache(builder.build, 1.0), settings.charts, lambda: now[0])
+    snapshot, collector, now = await collector_at(redis_client, prefix, settings, seeded.now_ms)
     for _ in range(30):
         await collector.collect(snapshot)
         now[0] += 60
@@ -108,14 +119,77 @@ async def test_charts_stay_bounded(redis_client: aioredis.Redis, prefix: str, se
     assert set(await api_store.worker_charts(seeded.alice.address)) == {"rig1"}
 
 
+async def test_blocks_chart_counts_each_block_once(
+    redis_client: aioredis.Redis, prefix: str, seeded: Seeded
+) -> None:
+    """Blocks found per step, prop and solo: the steps since the previous collection are recounted every
+    time, so a block counts once however often the collector runs; the chart keeps `max_points` steps."""
+    settings = api_settings(charts=ChartSettings(interval_s=60, step_s=600, retention_s=3_000))
+    api_store = ApiStore(redis_client, prefix)
+    snapshot, collector, now = await collector_at(redis_client, prefix, settings, seeded.now_ms)
+
+    async def found() -> tuple[int, int]:
+        charts = await api_store.pool_charts([ChartSeries.BLOCKS, ChartSeries.BLOCKS_SOLO])
+        return tuple(
+            round(sum(p[1] for p in charts[s])) for s in (ChartSeries.BLOCKS, ChartSeries.BLOCKS_SOLO)
+        )
+
+    # Seeded: two prop blocks and a solo one (orphaned since) within the last 200 s.
+    for _ in range(3):
+        await collector.collect(snapshot)
+        assert await found() == (2, 1)
+    for _ in range(20):
+        now[0] += 600
+        await collector.collect(snapshot)
+    charts = await api_store.pool_charts([ChartSeries.BLOCKS])
+    points = charts[ChartSeries.BLOCKS]
+    assert len(points) == settings.charts.max_points and {p[1] for p in points} == {0.0}
+    assert [p[0] for p in points] == [points[0][0] + 600 * i for i in range(len(points))]
+
+
+async def test_a_block_seen_after_its_step_ended_still_counts(
+    redis_client: aioredis.Redis, prefix: str, seeded: Seeded
+) -> None:
+    """Blocks found just before a step boundary reach the snapshot just after it (the snapshot is a
+    little older than the clock, the block is recorded after its share): the collection after the
+    boundary still recounts the step they were found in."""
+    settings = api_settings(charts=ChartSettings(interval_s=1, step_s=600, retention_s=6_000))
+    api_store = ApiStore(redis_client, prefix)
+    snapshot, collector, now = await collector_at(redis_client, prefix, settings, seeded.now_ms)
+    boundary_s = (seeded.now_ms // 1000 // 600 + 1) * 600
+    found_late = tuple(
+        replace(record, candidate=replace(record.candidate, time_ms=(boundary_s - 5) * 1000))
+        for record in snapshot.recent_blocks
+    )
+    before = replace(snapshot, recent_blocks=(), taken_ms=(boundary_s - 2) * 1000)
+    after = replace(snapshot, recent_blocks=found_late, taken_ms=(boundary_s + 1) * 1000)
+    now[0] = boundary_s - 1
+    await collector.collect(before)
+    now[0] = boundary_s + 1  # the step ended while the snapshot in hand was taken before the blocks
+    await collector.collect(before)
+    now[0] = boundary_s + 2
+    await collector.collect(after)
+    await collector.collect(after)  # and each block still counts once
+    charts = await api_store.pool_charts([ChartSeries.BLOCKS, ChartSeries.BLOCKS_SOLO])
+    counted = {
+        s: {p[0]: p[1] for p in charts[s] if p[1]} for s in (ChartSeries.BLOCKS, ChartSeries.BLOCKS_SOLO)
+    }
+    assert counted == {
+        ChartSeries.BLOCKS: {boundary_s - 600: 2},
+        ChartSeries.BLOCKS_SOLO: {boundary_s - 600: 1},
+    }
+
+
 async def test_charts_reach_the_api(api: ApiParts, http: aiohttp.ClientSession, seeded: Seeded) -> None:
-    """The collector runs inside the API (interval 0.2 s in the tests): the charts fill."""
+    """The collector runs inside the API (interval 0.2 s in the tests): the charts fill; the blocks chart
+    counts the blocks found before the API started too (two prop blocks, one solo)."""
     while True:
         async with http.get(api.url + "/api/v1/charts/pool") as response:
             series = (await response.json())["series"]
-        if series["hashrate"] and series["workers"]:
+        if series["hashrate"] and series["workers"] and series["blocks"]:
             break
     assert series["hashrate"][-1][1] > 0 and series["difficulty"][-1][1] == 900_000
+    assert [sum(point[1] for point in series[name]) for name in ("blocks", "blocks_solo")] == [2, 1]
     async with http.get(api.url + f"/api/v1/miners/{seeded.alice.address}/chart") as response:
         assert (await response.json())["hashrate"]
 
@@ -341,6 +415,15 @@ async def test_job_broadcasts_and_rpc_latency_reach_an_api_in_another_process(
                 return m if newer and m[broadcast_s] != first[broadcast_s] else None
 
             later = await eventually(moved_on, "figures of later templates, broadcasts and probes")
+            # The miner's shares were hashed in the pool process: how many, and the time it took.
+            hashing = {"algorithm": pool.coin.pow_algorithm, "instance": pool_id}
+
+            async def hashed() -> dict[str, float] | None:
+                m = await metrics()
+                return m if m.get(series("hashes_total", **hashing), 0) > 0 else None
+
+            after_shares = await eventually(hashed, "the miner's shares, hashed by the pool")
+            assert after_shares[series("hash_seconds_total", **hashing)] > 0
             own = pool.backends.rpc_timings.endpoint("daemon").method("getblocktemplate")
             assert own is not None and own.count >= later[calls]  # published from the client's own count
             assert pool.stratum.last_broadcast is not None and later[sessions] == 1

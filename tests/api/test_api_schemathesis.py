@@ -2,7 +2,8 @@
 requests (valid and, by schemathesis' own choice, edge values) get documented answers: no server error,
 a documented status and content type, and a body that matches the response schema.
 
-The API runs over seeded Redis data on its own event loop in a thread (schemathesis calls are synchronous).
+The API runs over seeded Redis data on its own event loop in a thread (schemathesis calls are synchronous),
+with the web front-end's routes installed as in the real app.
 Admin operations are exercised twice: without credentials (the 401 answers must match too) and with the
 bearer secret.
 """
@@ -21,6 +22,7 @@ import schemathesis
 from api_support import ADMIN_SECRET, ApiThread, api_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import CheckFunction
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from athena_pool.api.openapi import build_openapi
@@ -61,8 +63,23 @@ SEMANTIC = frozenset(
 )
 
 
+# The reference's notification endpoints: athena-pool has no Telegram bot and sends no e-mail, and says so
+# with the documented 501 (checked for its schema like every answer, but a 5xx by design).
+UNSUPPORTED = frozenset(
+    {
+        "GET /get_telegram_notifications",
+        "GET /set_telegram_notifications",
+        "GET /test_email_notification",
+        "GET /test_telegram_notification",
+    }
+)
+
+
 def excluded(case: schemathesis.Case[Any]) -> list[CheckFunction]:
-    return [positive_data_acceptance] if f"{case.method} {case.path}" in SEMANTIC else []
+    operation = f"{case.method} {case.path}"
+    if operation in UNSUPPORTED:
+        return [not_a_server_error]
+    return [positive_data_acceptance] if operation in SEMANTIC else []
 
 
 @SCHEMA.parametrize()

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from api_support import XSS_WORKER, Seeded, api_settings, served
+from yarl import URL
 
 from athena_pool.api.server import ApiParts
 from athena_pool.storage import BlockCandidate, RewardType, Store
@@ -200,6 +201,38 @@ async def test_errors_are_json_with_the_right_status(api: ApiParts, http: aiohtt
         headers={"Content-Type": "application/json"},
     ) as response:
         assert response.status == 400 and "JSON" in (await response.json())["error"]
+
+
+# Paths no route serves: the API's JSON 404 (the web front-end's routes are installed, as in the real app).
+UNKNOWN_PATHS = (
+    "/api/v1/nope",
+    "/api/v1/pool/",
+    "/nope.js",
+    "/js/nope.js",
+    "/js/",
+    "/.hidden",
+    "/static/index.html",
+    "/js/%2e%2e/%2e%2e/web/__init__.py",
+    "/js/../../api/server.py",
+)
+
+
+async def test_the_web_files_are_served_and_every_other_path_is_a_json_404(
+    api: ApiParts, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(api.url + "/") as response:
+        assert response.status == 200 and response.content_type == "text/html"
+        assert "js/app.js" in await response.text()
+    async with http.get(api.url + "/js/app.js") as response:
+        assert response.status == 200 and "javascript" in response.content_type
+    for unknown in UNKNOWN_PATHS:
+        url = URL(api.url + unknown, encoded=True)  # sent as written: no client-side dot removal
+        for method in ("GET", "POST"):
+            async with http.request(method, url) as response:
+                assert (response.status, response.content_type) == (404, "application/json"), unknown
+                assert await response.json() == {"error": "no such endpoint"}, unknown
+    async with http.post(api.url + "/style.css") as response:
+        assert response.status == 405 and (await response.json())["error"] == "method not allowed here"
 
 
 async def test_public_bans_mask_ips_and_addresses(

@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from web_support import PoolThread
 
@@ -17,6 +18,17 @@ WAIT_S = 20
 
 def api_get(pool: PoolThread, path: str) -> Any:
     with urllib.request.urlopen(f"{pool.live.url}/api/v1{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def admin_api(pool: PoolThread, secret: str, path: str, body: Any = None) -> Any:
+    """An admin call with the bearer secret: GET, or POST with a JSON `body`."""
+    request = urllib.request.Request(
+        f"{pool.live.url}/api/v1{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -69,6 +81,31 @@ def assert_no_script_ran(browser: Any) -> None:
         and "/api/v1/" not in entry.get("message", "")  # expected 4xx answers (admin 401, unknown miner)
     ]
     assert errors == [], f"console errors: {errors}"
+
+
+def requested_urls(browser: Any) -> list[str]:
+    """Every URL the browser asked for since the last call: DevTools' Network.requestWillBeSent events
+    (the performance log, which this call empties), and the page's own resource timing entries."""
+    urls = []
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"]).get("message", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(str(message["params"]["request"]["url"]))
+    urls += browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);"
+    )
+    return urls
+
+
+def assert_only_the_pool_was_asked(browser: Any, pool: PoolThread) -> None:
+    """Works offline: no script, style, font, image or API call comes from any host but the pool's own."""
+    own = urlsplit(pool.live.url).netloc
+    urls = requested_urls(browser)
+    assert any(urlsplit(url).path.startswith("/api/v1/") for url in urls), urls  # the log works
+    foreign = [
+        url for url in urls if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+    ]
+    assert foreign == [], f"requests to other hosts: {foreign}"
 
 
 def shot(browser: Any, directory: Path, name: str) -> None:

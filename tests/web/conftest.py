@@ -65,7 +65,8 @@ def browser() -> Iterator[Any]:
         f"--user-data-dir={profile.name}",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # "performance": DevTools' network events, to prove every request goes to the pool's own host.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_SCRIPT})
     driver.set_page_load_timeout(30)

@@ -20,7 +20,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from browser_support import api_get, assert_no_script_ran, open_page, shot, text_of, wait_until
+from browser_support import (
+    api_get,
+    assert_no_script_ran,
+    assert_only_the_pool_was_asked,
+    open_page,
+    shot,
+    text_of,
+    wait_until,
+)
 from money_support import (
     HELD_SENT,
     HELD_UNSENT,
@@ -71,6 +79,7 @@ def money(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PoolThread
 @pytest.fixture
 def paid(money: tuple[PoolThread, Books], browser: Any) -> tuple[PoolThread, Books]:
     browser.get_log("browser")  # start each test with an empty console
+    browser.get_log("performance")  # and an empty network log
     return money
 
 
@@ -130,6 +139,7 @@ def test_the_payments_page_lists_the_pools_payments(
     assert stat(browser, "Miners paid") == "1"
     assert stat(browser, "Total paid") == coins(summary["paid_total"], config)
     assert_no_script_ran(browser)
+    assert_only_the_pool_was_asked(browser, pool)
     shot(browser, screenshots, "payments-paid")
 
 
@@ -165,6 +175,7 @@ def test_a_miners_page_shows_its_payments_and_the_payout_proof(
     assert [r[0]["titles"] for r in shown] == [[c["hash"]] for c in credits]
     assert [r[4]["links"] for r in shown] == [[f"#/block/{c['height']}/{c['hash']}"] for c in credits]
     assert_no_script_ran(browser)
+    assert_only_the_pool_was_asked(browser, pool)
     shot(browser, screenshots, "worker-payments")
 
     # The oldest credit is paid (payments pay the oldest credits first): follow its proof link.
@@ -198,6 +209,7 @@ def test_a_miners_page_shows_its_payments_and_the_payout_proof(
         "return [...document.querySelectorAll('a')].map((a) => a.href);"
     )
     assert_no_script_ran(browser)
+    assert_only_the_pool_was_asked(browser, pool)
     shot(browser, screenshots, "payout-proof")
 
 
@@ -228,6 +240,7 @@ def test_the_admin_resolves_held_batches_on_the_page(
     button(unsent, "Not sent: return to balances").click()
     wait_until("the second decision", lambda: unsent.find_elements("css selector", ".success"))
     assert_no_script_ran(browser)
+    assert_only_the_pool_was_asked(browser, pool)
     shot(browser, screenshots, "admin-review-resolved")
 
     async def states(running: RunningPool) -> dict[str, Any]:

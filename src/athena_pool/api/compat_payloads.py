@@ -245,6 +245,8 @@ def _charts(ctx: ApiContext, snapshot: PoolSnapshot) -> dict[str, Any]:
         name: chart_points(snapshot.charts.get(series, ()), rounded=series is not ChartSeries.DIFFICULTY)
         for series, name in _CHART_NAMES.items()
     }
+    # The reference's blocks chart is {day: count} over `blocks_days` (a week by default), longer than the
+    # per-step blocks series keeps: it is counted from the block index instead.
     days = ctx.settings.charts.blocks_days
     charts["blocks"] = blocks_per_day(snapshot.recent_blocks, RewardType.PROP, snapshot.taken_ms, days)
     charts["blocksSolo"] = blocks_per_day(snapshot.recent_blocks, RewardType.SOLO, snapshot.taken_ms, days)

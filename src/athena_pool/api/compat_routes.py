@@ -9,6 +9,10 @@ Differences, all on purpose:
   (which is what its settings page shows).
 * Admin endpoints take `Authorization: Bearer <secret>` or the admin session cookie, never `?password=`.
 * E-mail addresses are only ever shown masked.
+* athena-pool has no Telegram bot and sends no e-mail: the Telegram endpoints and the admin's test
+  notifications answer 501 with that reason, never a pretended success.
+* `/admin_log?file=` answers JSON (`{"file", "lines"}`), not raw text: every answer of the API is JSON.
+  The "files" are the recent log lines of each pool process (`/admin_monitoring` lists them).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from aiohttp import web
 
 from athena_pool.api import compat_payloads as payloads
 from athena_pool.api.context import ApiContext, client_ip, context
-from athena_pool.api.errors import ApiError, bad_request
+from athena_pool.api.errors import ApiError, bad_request, not_found
 from athena_pool.api.jsonio import dumps, json_response
+from athena_pool.api.logview import file_lines, log_files, recent_lines
 from athena_pool.api.ownership.service import SettingsChange, check_email
 from athena_pool.api.params import account_text, parse_int
 from athena_pool.api.self_service import apply_change, coins_to_atomic, effective_threshold
@@ -31,9 +36,12 @@ from athena_pool.api.views import load_miner, mask_email, truncate_address
 from athena_pool.storage import RewardType
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+NO_TELEGRAM = "telegram notifications are not supported by this pool: it has no Telegram bot"
+NO_EMAIL = "e-mail notifications are not supported by this pool: it sends no e-mail"
 NOT_FOUND = "Not found"  # the reference's answer for an unknown address: {"error": "Not found"}
 _CHALLENGE = re.compile(r"[0-9a-f]{32}")
 MAX_ADMIN_USERS = 1_000
+MAX_LOG_NAME = 80
 
 
 def add_compat_routes(app: web.Application) -> None:
@@ -51,6 +59,8 @@ def add_compat_routes(app: web.Application) -> None:
         "/get_market": get_market,
         "/set_miner_payout_level": set_payout_level,
         "/set_email_notifications": set_email,
+        "/get_telegram_notifications": telegram_notifications,
+        "/set_telegram_notifications": telegram_notifications,
     }
     for path, handler in public.items():
         app.router.add_get(path, handler)
@@ -59,6 +69,9 @@ def add_compat_routes(app: web.Application) -> None:
         "/admin_users": admin_users,
         "/admin_ports": admin_ports,
         "/admin_monitoring": admin_monitoring,
+        "/admin_log": admin_log,
+        "/test_email_notification": send_test_email,
+        "/test_telegram_notification": send_test_telegram,
         "/miners_hashrate": miners_hashrate,
         "/workers_hashrate": workers_hashrate,
     }
@@ -246,6 +259,10 @@ async def set_email(request: web.Request) -> web.Response:
     return await _settings_change(request, account, _email_change)
 
 
+async def telegram_notifications(request: web.Request) -> web.Response:
+    raise ApiError(501, NO_TELEGRAM)
+
+
 # Small static answers
 
 
@@ -351,7 +368,29 @@ async def admin_monitoring(request: web.Request) -> web.Response:
             "lastFail": str(int(status.get("last_fail_ms") or 0) // 1000),
             "lastFailResponse": payloads_text(status.get("error")),
         }
-    return json_response({"monitoring": monitoring, "logs": {}})
+    return json_response({"monitoring": monitoring, "logs": log_files(await recent_lines(ctx))})
+
+
+async def admin_log(request: web.Request) -> web.Response:
+    """One of the log "files" `/admin_monitoring` lists: its recent lines, oldest first."""
+    ctx = await _admin(request)
+    name = request.query.get("file", "")
+    if not name or len(name) > MAX_LOG_NAME:
+        raise bad_request("file: required, one of the names /admin_monitoring lists in logs")
+    lines = file_lines(await recent_lines(ctx), name)
+    if not lines:
+        raise not_found("no such log file: /admin_monitoring lists them in logs")
+    return json_response({"file": name, "lines": lines})
+
+
+async def send_test_email(request: web.Request) -> web.Response:
+    await _admin(request)
+    raise ApiError(501, NO_EMAIL)
+
+
+async def send_test_telegram(request: web.Request) -> web.Response:
+    await _admin(request)
+    raise ApiError(501, NO_TELEGRAM)
 
 
 def payloads_text(value: object) -> str:

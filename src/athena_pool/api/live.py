@@ -144,7 +144,7 @@ class LiveStatsPublisher:
             if lines:
                 self._log_seq = lines[-1]["seq"]
                 tagged = [{**line, "instance": self.instance_id} for line in lines]
-                await self._store.push_log_lines(list(reversed(tagged)), self._log_keep)
+                await self._store.push_log_lines(tagged, self._log_keep)
 
     async def start(self) -> None:
         self._loop.start()

@@ -247,6 +247,13 @@ def ok(schema: Schema, description: str = "OK", status: str = "200") -> dict[str
     }
 
 
+def unsupported(what: str) -> dict[str, Any]:
+    """The answers of a reference endpoint for a feature this pool does not have: 501 with the reason."""
+    description = f"Not supported: athena-pool sends no {what} notifications"
+    answer = {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+    return {"501": answer, **ERRORS}
+
+
 def query(name: str, schema: Schema, required: bool = False, description: str = "") -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
@@ -320,6 +327,10 @@ def _compat_paths(settings: ApiSettings) -> dict[str, Any]:
         query("challenge", {"type": "string", "pattern": "^[0-9a-f]{32}$"}),
     ]
     compat_admin = {"description": "OK", "content": {"application/json": {"schema": ANY_OBJECT}}}
+    telegram_params = [
+        query("chatId", {"type": "string", "maxLength": 64}, required=True),
+        query("type", {"type": "string", "enum": ["miner", "blocks", "default"]}, required=True),
+    ]
     paths: dict[str, Any] = {
         "/stats": get(
             "Pool, network and config (reference shape); an unknown or malformed address gives miner {}",
@@ -394,6 +405,48 @@ def _compat_paths(settings: ApiSettings) -> dict[str, Any]:
         ),
         "/get_apis": get("Merged-mining child APIs (none)", ok(ANY_OBJECT), tag=tag),
         "/get_market": get("Market prices (none)", ok(arr({})), tag=tag),
+        "/get_telegram_notifications": get(
+            "A Telegram chat's subscription: this pool has no Telegram bot (501)",
+            unsupported("telegram"),
+            [*telegram_params, query("address", LENIENT_ADDRESS)],
+            tag,
+        ),
+        "/set_telegram_notifications": get(
+            "Subscribe a Telegram chat: this pool has no Telegram bot (501)",
+            unsupported("telegram"),
+            [
+                *telegram_params,
+                query("action", {"type": "string", "enum": ["enable", "disable"]}, required=True),
+                query("address", LENIENT_ADDRESS),
+            ],
+            tag,
+        ),
+        "/admin_log": get(
+            "Recent lines of one log /admin_monitoring lists (JSON, not the reference's raw text)",
+            {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": obj({"file": STR, "lines": arr(STR)})}},
+                },
+                **ERRORS,
+            },
+            [query("file", {"type": "string", "minLength": 1, "maxLength": 80}, required=True)],
+            tag,
+            admin=True,
+        ),
+        "/test_email_notification": get(
+            "Send a test e-mail: this pool sends no e-mail (501)",
+            unsupported("e-mail"),
+            [query("email", {"type": "string", "maxLength": 254})],
+            tag,
+            admin=True,
+        ),
+        "/test_telegram_notification": get(
+            "Post a test Telegram message: this pool has no Telegram bot (501)",
+            unsupported("telegram"),
+            tag=tag,
+            admin=True,
+        ),
     }
     for admin_path in (
         "/admin_stats",
@@ -476,7 +529,8 @@ def _v1_public_paths(settings: ApiSettings) -> dict[str, Any]:
         f"{v1}/config": get("Coin, fees, payments, ports, login syntax, explorers", ok(ANY_OBJECT)),
         f"{v1}/ports": get("Public stratum ports with their connections", ok(obj({"items": arr(port)}))),
         f"{v1}/charts/pool": get(
-            "Pool charts: [time_s, value, samples] points", ok(obj({"step_s": INT, "series": map_of(CHART)}))
+            "Pool charts: [time_s, value, samples] points (blocks, blocks_solo: blocks found per step)",
+            ok(obj({"step_s": INT, "series": map_of(CHART)})),
         ),
         f"{v1}/blocks": get(
             "Blocks found, newest first",

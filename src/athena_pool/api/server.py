@@ -187,7 +187,9 @@ async def run_api(
             )
             await stack.enter_async_context(monitor)
         if settings.charts.enabled:
-            charts = ChartsCollector(ctx.api_store, ctx.stats, settings.charts, clock)
+            charts = ChartsCollector(
+                ctx.api_store, ctx.stats, settings.charts, clock, block_window=settings.luck_window_blocks
+            )
             await charts.start()
             stack.push_async_callback(charts.close)
         runner = web.AppRunner(app, handle_signals=False)

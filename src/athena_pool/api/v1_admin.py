@@ -13,6 +13,7 @@ from aiohttp import web
 from athena_pool.api.context import ApiContext, client_ip, context
 from athena_pool.api.errors import ApiError, bad_request, not_found, unavailable
 from athena_pool.api.jsonio import json_response, read_json
+from athena_pool.api.logview import recent_lines
 from athena_pool.api.pagination import decode_cursor, encode_cursor, page, page_limit
 from athena_pool.api.params import hash_hex, parse_int
 from athena_pool.api.v1_public import V1
@@ -176,10 +177,7 @@ async def logs(request: web.Request) -> web.Response:
     level = request.query.get("level", "DEBUG").upper()
     if level not in LOG_LEVELS:
         raise bad_request(f"level: one of {', '.join(LOG_LEVELS)}")
-    lines = await ctx.api_store.log_lines(ctx.settings.log_lines)
-    if ctx.log_ring is not None:
-        lines += [{**line, "instance": "api"} for line in ctx.log_ring.newest(ctx.settings.log_lines)]
-    lines.sort(key=lambda line: int(line.get("t", 0)), reverse=True)
+    lines = await recent_lines(ctx)
     wanted = LOG_LEVELS.index(level)
     chosen = [line for line in lines if _level_index(line) >= wanted][:limit]
     items = [{k: line.get(k) for k in ("t", "level", "logger", "message", "instance")} for line in chosen]

@@ -38,6 +38,9 @@ class ChartSeries(enum.StrEnum):
     WORKERS = "workers"
     WORKERS_SOLO = "workers_solo"
     DIFFICULTY = "difficulty"
+    # Counted series: blocks found per step (`ApiStore.set_counted_points`), not averaged values.
+    BLOCKS = "blocks"
+    BLOCKS_SOLO = "blocks_solo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class ApiStore:
         self.keys = KeySpace(coin_prefix)
         self._chart_append: AsyncScript = redis.register_script(load_lua("api_chart_append.lua"))
         self._chart_workers: AsyncScript = redis.register_script(load_lua("api_chart_workers.lua"))
+        self._chart_counts: AsyncScript = redis.register_script(load_lua("api_chart_counts.lua"))
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -242,6 +246,19 @@ class ApiStore:
         args += [_number(v) for v in values.values()]
         await self._chart_append(keys=keys, args=args)
 
+    async def set_counted_points(
+        self, counts: Mapping[ChartSeries, Sequence[tuple[int, int]]], from_s: int, shape: ChartShape
+    ) -> None:
+        """Replaces each counted chart's points from `from_s` on with the given (time_s, count) points,
+        oldest first; every series gives as many points (see `api_chart_counts.lua`)."""
+        sizes = {len(points) for points in counts.values()}
+        if len(sizes) > 1:
+            raise ValueError("every counted series needs the same number of points")
+        keys = [self.keys.chart_pool(series.value) for series in counts]
+        args = [str(from_s), str(shape.max_points), str(sizes.pop() if sizes else 0)]
+        args += [str(part) for points in counts.values() for point in points for part in point]
+        await self._chart_counts(keys=keys, args=args)
+
     async def add_miner_points(
         self, address: str, hashrate: float, workers: Mapping[str, float], now_s: int, shape: ChartShape
     ) -> None:
@@ -293,6 +310,7 @@ class ApiStore:
         return {service: json.loads(text) for service, text in raw.items()}
 
     async def push_log_lines(self, lines: Sequence[Mapping[str, Any]], keep: int) -> None:
+        """`lines` oldest first: each goes to the list's head in turn, so the list reads newest first."""
         if not lines:
             return
         pipe = self._redis.pipeline(transaction=True)

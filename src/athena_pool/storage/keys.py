@@ -103,6 +103,8 @@ payments:miner:{account} (zset): member JSON {"batch", "tx", "amount" (sent), "c
 chart-pool:{series} (list): chart points, oldest first, each JSON [time_s, value, samples]: the values
     collected within one step are averaged into one point. Series: hashrate, hashrate_solo, miners,
     miners_solo, workers, workers_solo, difficulty. charts collector -> API; LTRIM'd to the retention.
+    Counted series blocks, blocks_solo: [step start s, blocks found in that step, 1], the newest steps
+    recounted from the block index at each collection (lua/api_chart_counts.lua); LTRIM'd the same.
 chart-miner:{address} (list): the address's hashrate points, as above. charts collector -> API; LTRIM'd
     and PEXPIRE'd (an address that stops mining loses its chart after the retention).
 chart-workers:{address} (hash): worker -> JSON list of points, as above. charts collector -> API; at most

@@ -97,8 +97,7 @@ export async function adminPage(view) {
         fmt.ago(m.last_seen_ms), fmt.hashrate(m.hashrate), fmt.integer(m.workers), fmt.coins(m.balance, cfg), fmt.coins(m.pending, cfg), fmt.coins(m.paid, cfg),
         m.payout_threshold_own === null ? "default" : fmt.coins(m.payout_threshold_own, cfg),
       ]), "No miner yet.")),
-    card("Bans", bans.note ? h("p", { class: "muted" }, bans.note) : null,
-      table(["Address", "Reason", "Until"], (bans.items || []).map((b) => [String(b.ip || b.address || ""), String(b.reason || ""), b.until_ms ? fmt.dateTime(b.until_ms) : "–"]), "Nobody is banned.")),
+    bansCard(bans),
     card("Recent log lines", table(["Time", "Level", "Instance", "Logger", "Message"],
       logs.items.map((l) => [fmt.dateTime(l.t), String(l.level || ""), String(l.instance || ""), String(l.logger || ""), h("span", { class: "log" }, String(l.message || ""))]), "No log line."))
   );
@@ -130,4 +129,54 @@ function reviewList(batches, cfg) {
       h("div", { class: "inline-form" }, reason, h("button", { class: "danger", onclick: () => resolve({ action: "not_sent", reason: reason.value.trim() || undefined }) }, "Not sent: return to balances")),
       out);
   }));
+}
+
+// Bans: the list with a "Lift" button per ban, and a form to ban by hand (POST /admin/bans). Every value is
+// text (dom.js); after a change the list is read again from the API.
+function bansCard(first) {
+  const list = h("div", { id: "bans-list" });
+  const out = h("div", { id: "ban-result" });
+  async function change(path, body, done) {
+    clear(out);
+    try {
+      await api.post(path, body, { ...A, csrf: csrf() });
+      out.append(h("div", { class: "success" }, done));
+      show(await api.get("/admin/bans", A));
+    } catch (e) {
+      out.append(errorBox(e.status === 403 ? `${e.message} (log out and in again)` : e.message));
+    }
+  }
+  function show(bans) {
+    clear(list).append(table(["Scope", "IP", "Address", "Worker", "Reason", "Until", "Source", ""],
+      (bans.items || []).map((b) => [
+        String(b.scope), String(b.ip || ""),
+        b.address ? h("span", { title: b.address }, fmt.shortAddress(b.address)) : "–",
+        h("span", { class: "ban-worker" }, String(b.worker || "")),
+        h("span", { class: "ban-reason" }, String(b.reason || "")),
+        b.until_ms ? fmt.dateTime(b.until_ms) : "–", String(b.source || ""),
+        h("button", { class: "secondary", "data-ban-id": b.id, onclick: () => change(`/admin/bans/${encodeURIComponent(b.id)}/lift`, {}, "Ban lifted.") }, "Lift"),
+      ]), "Nobody is banned."));
+  }
+  const scope = h("select", { id: "ban-scope" }, ["ip", "wallet", "worker"].map((x) => h("option", { value: x }, x)));
+  const ip = h("input", { id: "ban-ip", placeholder: "IP address", spellcheck: "false" });
+  const addr = h("input", { id: "ban-address", placeholder: "wallet address (wallet, worker)", spellcheck: "false" });
+  const worker = h("input", { id: "ban-worker", placeholder: "worker name (worker)", maxlength: 64 });
+  const minutes = h("input", { id: "ban-minutes", type: "number", min: 1, value: "60" });
+  const reason = h("input", { id: "ban-reason", placeholder: "reason", maxlength: 200 });
+  function ban(e) {
+    e.preventDefault();
+    const body = { scope: scope.value, ip: ip.value.trim(), duration_s: Math.round(Number(minutes.value) * 60) };
+    if (scope.value !== "ip") body.address = addr.value.trim();
+    if (scope.value === "worker") body.worker = worker.value;
+    if (reason.value.trim()) body.reason = reason.value.trim();
+    change("/admin/bans", body, "Banned.");
+  }
+  show(first);
+  return card("Bans", list,
+    h("h3", {}, "Ban by hand"),
+    h("form", { id: "ban-form", class: "form", onsubmit: ban },
+      h("label", {}, "Scope", scope), h("label", {}, "IP", ip), h("label", {}, "Wallet address", addr),
+      h("label", {}, "Worker", worker), h("label", {}, "Minutes", minutes), h("label", {}, "Reason", reason),
+      h("button", { type: "submit" }, "Ban")),
+    out);
 }

@@ -188,7 +188,9 @@ export async function start(view) {
 // ---------------------------------------------------------------- blocks
 export async function blocks(view) {
   const cfg = state.cfg;
-  const pool = await api.get("/pool");
+  const [pool, chartData] = await Promise.all([api.get("/pool"), api.get("/charts/pool")]);
+  const s = chartData.series;
+  const per = fmt.duration(chartData.step_s);
   view.append(
     h("h1", {}, "Blocks found"),
     card(
@@ -200,7 +202,9 @@ export async function blocks(view) {
         stat("Average effort", fmt.percent(pool.luck.effort, 1)),
         stat("Current effort", fmt.percent(pool.round.effort, 1)),
         stat("Unlock depth", `${cfg.unlock_depth} blocks`))
-    )
+    ),
+    card(`Blocks found per ${per}`, h("div", { id: "blocks-chart" },
+      lineChart([{ name: "pool", points: points(s.blocks) }, { name: "solo", points: points(s.blocks_solo) }], { format: (v) => (v >= 10 ? String(Math.round(v)) : Number(v).toFixed(1)) })))
   );
   const list = card("Blocks");
   view.append(list);
