@@ -6,6 +6,11 @@
   (start-up, Redis, the daemon client) go to every file of the process. Lines are buffered and written
   every `flush_interval` seconds (the reference pool's `flushInterval`); an ERROR line, a full buffer and
   shutdown write at once. `reopen()` (SIGHUP, from logrotate) closes the files and opens them again.
+- Rotation by size, built in (no logrotate needed, e.g. in a Docker volume): a file that would pass
+  `max_bytes` is renamed `<role>.log.1` (`.1` to `.2` and so on, `backup_count` kept, the oldest dropped) and
+  a new one is started. Safe with several processes on one file (cluster workers): the rotation is done
+  under a lock on the file, and a process whose file was renamed (by another process, or by logrotate)
+  follows the name to the new file at its next write, SIGHUP or not.
 - Every secret the configuration holds is replaced by `***` in every line, traceback included.
 
 What is worth a line at INFO: connections (logins), bans, blocks, payments, state changes. A share is not:
@@ -14,6 +19,7 @@ shares are counted, and DEBUG shows vardiff and rejected connections.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -30,6 +36,8 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "***"
 MIN_SECRET_CHARS = 4  # shorter values would mask ordinary words; secrets are never that short
 MAX_BUFFER_CHARS = 1 << 20  # a file buffer this full is written before the interval ends
+DEFAULT_MAX_BYTES = 50 << 20  # per file; with 5 backups at most 300 MiB per role
+DEFAULT_BACKUP_COUNT = 5
 # One INFO line per HTTP request is not worth keeping (nginx logs the requests); shown at DEBUG.
 QUIET_LOGGERS = ("aiohttp.access",)
 
@@ -80,16 +88,23 @@ class ConsoleLogSettings:
 
 @dataclass(frozen=True)
 class FileLogSettings:
-    """No `directory`: no log files (the console only, e.g. under journald or Docker's log driver)."""
+    """No `directory`: no log files (the console only, e.g. under journald or Docker's log driver).
+    `max_bytes` 0: no rotation by size (logrotate's job then)."""
 
     directory: Path | None = None
     level: str = "INFO"
     flush_interval: float = 5.0  # seconds; 0 writes every line at once
+    max_bytes: int = DEFAULT_MAX_BYTES  # a file is rotated before it would grow past this
+    backup_count: int = DEFAULT_BACKUP_COUNT  # rotated files kept: <role>.log.1 ... <role>.log.N
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", normalise_level(self.level))
         if self.flush_interval < 0:
             raise ValueError("flush_interval must not be negative")
+        if self.max_bytes < 0:
+            raise ValueError("max_bytes must not be negative (0: no rotation by size)")
+        if self.backup_count < 1:
+            raise ValueError("backup_count must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -174,20 +189,29 @@ class _RoleFilter(logging.Filter):
 
 class BufferedFileHandler(logging.Handler):
     """Appends formatted lines to a file every `flush_interval` seconds (a background thread);
-    ERROR and above, a full buffer, `flush()` and `close()` write at once. `reopen()` for logrotate."""
+    ERROR and above, a full buffer, `flush()` and `close()` write at once. `reopen()` for logrotate.
+    Rotates the file by size (`max_bytes`, 0 for never) and follows a file renamed by someone else."""
 
     def __init__(
-        self, path: Path, flush_interval: float, *, max_buffer_chars: int = MAX_BUFFER_CHARS
+        self,
+        path: Path,
+        flush_interval: float,
+        *,
+        max_bytes: int = 0,
+        backup_count: int = DEFAULT_BACKUP_COUNT,
+        max_buffer_chars: int = MAX_BUFFER_CHARS,
     ) -> None:
         super().__init__()
         self.path = path
         self._interval = flush_interval
+        self._max_bytes = max_bytes
+        self._backup_count = backup_count
         self._max_chars = max_buffer_chars
         self._buffer: list[str] = []
         self._buffered = 0
         self._io_lock = threading.Lock()
         self._stream: IO[str] | None = self._open()
-        self._closed = threading.Event()
+        self._stop_flushing = threading.Event()
         self._flusher: threading.Thread | None = None
         if flush_interval > 0:
             self._flusher = threading.Thread(
@@ -218,13 +242,20 @@ class BufferedFileHandler(logging.Handler):
     def reopen(self) -> None:
         """Write what is buffered to the old file, then open the path again (a new file after a rename)."""
         with self._io_lock:
-            self._write_locked(None)
-            if self._stream is not None:
-                self._stream.close()
-            self._stream = self._open()
+            self._write_locked(None, follow=False)  # lines logged before the rename belong to the old file
+            self._reopen_locked()
+
+    def backup(self, index: int) -> Path:
+        """The path of the `index`th rotated file (1 is the newest)."""
+        return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _reopen_locked(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._stream = self._open()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stop_flushing.set()
         if self._flusher is not None and self._flusher is not threading.current_thread():
             self._flusher.join(timeout=5)
         with self._io_lock:
@@ -235,23 +266,64 @@ class BufferedFileHandler(logging.Handler):
         super().close()
 
     def _flush_periodically(self) -> None:
-        while not self._closed.wait(self._interval):
+        while not self._stop_flushing.wait(self._interval):
             self.flush()
 
-    def _write_locked(self, record: logging.LogRecord | None) -> None:
+    def _write_locked(self, record: logging.LogRecord | None, *, follow: bool = True) -> None:
         if not self._buffer or self._stream is None:
             return
         text = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
         try:
-            self._stream.write(text)
-            self._stream.flush()
+            stream = self._prepare_locked(len(text.encode("utf-8", "replace"))) if follow else self._stream
+            stream.write(text)
+            stream.flush()
         except OSError:
             if record is not None:
                 self.handleError(record)
             else:
                 sys.stderr.write(f"athena-pool: cannot write the log file {self.path}\n")
+
+
+    def _prepare_locked(self, incoming: int) -> IO[str]:
+        """The stream to write `incoming` bytes to: the file now at `path` (reopened if it was renamed),
+        rotated first if those bytes would take it past `max_bytes`."""
+        if not self._is_current():
+            self._reopen_locked()
+        stream = self._stream
+        assert stream is not None
+        if self._max_bytes:
+            size = os.fstat(stream.fileno()).st_size
+            if size and size + incoming > self._max_bytes:
+                self._rotate_locked(stream)
+                stream = self._stream
+                assert stream is not None
+        return stream
+
+    def _is_current(self) -> bool:
+        """Whether our open file is still the one named `path` (not renamed away by a rotation)."""
+        assert self._stream is not None
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(self._stream.fileno())
+        return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _rotate_locked(self, stream: IO[str]) -> None:
+        """Rename the files one step down and start a new one. The lock on the file makes the other
+        processes writing it wait; each then finds the name taken by a new file and only reopens."""
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        try:
+            if self._is_current():
+                for index in range(self._backup_count - 1, 0, -1):
+                    if self.backup(index).exists():
+                        os.replace(self.backup(index), self.backup(index + 1))
+                os.replace(self.path, self.backup(1))
+        finally:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+        self._reopen_locked()
 
 
 @dataclass
@@ -333,7 +405,12 @@ def _file_handlers(
     handlers: dict[str, BufferedFileHandler] = {}
     try:
         for role in dict.fromkeys(roles):
-            handler = BufferedFileHandler(settings.directory / f"{role}.log", settings.flush_interval)
+            handler = BufferedFileHandler(
+                settings.directory / f"{role}.log",
+                settings.flush_interval,
+                max_bytes=settings.max_bytes,
+                backup_count=settings.backup_count,
+            )
             handlers[role] = handler
             handler.setLevel(level)
             handler.setFormatter(MaskingFormatter(masker))

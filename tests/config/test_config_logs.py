@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -202,3 +203,14 @@ def test_an_unusable_directory_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         configure_logging(settings(blocker / "logs"), ["pool"], stream=io.StringIO())
     assert not any(isinstance(h, BufferedFileHandler) for h in logging.getLogger().handlers)
+
+
+def test_a_file_handler_closes_twice_as_logging_shutdown_does_at_exit(tmp_path: Path) -> None:
+    """LogSetup.close() closes it, then logging.shutdown() (atexit) closes every handler still alive again."""
+    handler = BufferedFileHandler(tmp_path / "pool.log", 0.5)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.handle(logging.makeLogRecord({"msg": "one line", "levelno": logging.INFO}))
+    handler.close()
+    handler.close()
+    logging.shutdown([weakref.ref(handler)])
+    assert (tmp_path / "pool.log").read_text() == "one line\n"

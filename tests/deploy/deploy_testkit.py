@@ -3,12 +3,16 @@ matcher, a Dockerfile reader, a systemd unit reader, and where the optional real
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import importlib.util
 import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,3 +332,54 @@ def walk_strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from walk_strings(item)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The build stage's own steps, run here on this machine.
+
+
+def build_context_wheel(ignore: DockerIgnore, workdir: Path) -> Path:
+    """What `docker build` would send (the files the ignore file lets in, copied one by one), then the build
+    stage's `pip wheel` on it; the athena-pool wheel."""
+    context = workdir / "context"
+    for relative in ignore.context_files(REPO):
+        target = context / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / relative, target)
+    wheels = workdir / "wheels"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    result = subprocess.run(
+        [*pip_wheel, "--wheel-dir", str(wheels), str(context)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (wheel,) = wheels.glob("athena_pool-*.whl")
+    return wheel
+
+
+def run_web_step(dockerfile: Dockerfile, wheel: Path, workdir: Path) -> Path:
+    """The build stage's RUN that fills /web (the web image's html root) from the wheel, as written in the
+    Dockerfile, with only its three paths moved under `workdir`; the filled folder."""
+    (step,) = [run for run in dockerfile.stage("build").all("RUN") if "zipfile -e" in run]
+    web, unpacked = workdir / "web", workdir / "athena_pool_wheel"
+    script = step.replace("/wheels/", f"{wheel.parent}/").replace("/tmp/athena_pool_wheel", str(unpacked))
+    script = re.sub(r"(?<![\w/.-])/web\b", str(web), script)
+    script = re.sub(r"^python ", f"{sys.executable} ", script)
+    assert "/wheels" not in script.replace(str(wheel.parent), "") and str(web) in script, script
+    result = subprocess.run(["sh", "-ec", script], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"{script}\n{result.stdout}{result.stderr}"
+    return web
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A threaded HTTP server on a free loopback port for the duration of the block; its port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

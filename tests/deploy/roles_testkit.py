@@ -33,6 +33,7 @@ LOOPBACK = "127.0.0.1"
 POLL_S = 0.25
 HTTP_TIMEOUT_S = 10.0
 LOG_TAIL_CHARS = 4000
+DEVNET_STARTUP_S = 30.0
 
 # The devnet: blocks cheap enough for one demo-miner thread on a busy machine (~100-180 H/s with
 # cn-lite/1, so a pool block every few seconds), and "other people's" blocks every few seconds without
@@ -254,6 +255,17 @@ def wait_until(
             logs = "\n".join(child.tail() for child in (dead or watched))
             raise AssertionError(f"{why} after waiting for {what} ({last_error or 'no error'})\n{logs}")
         time.sleep(POLL_S)
+
+
+def start_devnet(argv: Sequence[str], log: Path, ports: StackPorts, started: list[Child]) -> Child:
+    """The devnet process (added to `started` at once, for the clean-up), once its daemon answers."""
+    devnet = Child.start("devnet", argv, log)
+    started.append(devnet)
+    wait_until(
+        lambda: get_json(f"http://{LOOPBACK}:{ports.daemon}/getinfo")["height"] >= 1,
+        DEVNET_STARTUP_S, "the devnet daemon", [devnet],
+    )  # fmt: skip
+    return devnet
 
 
 # ---------------------------------------------------------------------------------------------------------

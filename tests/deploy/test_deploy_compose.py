@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -496,13 +498,41 @@ def test_secrets_reach_containers_only_as_files(which: str, request: pytest.Fixt
                 assert mount["mode"] == 0o400, f"{name}: {mount['source']} readable by others"
 
 
-def test_the_wallet_reads_its_passwords_from_secret_files(compose: dict[str, Any]) -> None:
+WALLET_PROBE = """
+import json, os, sys
+config = sys.argv[sys.argv.index("--config") + 1]
+print(json.dumps({"argv": sys.argv[1:], "config": json.load(open(config)), "mode": os.stat(config).st_mode}))
+"""
+
+
+def test_the_wallet_reads_its_passwords_from_secret_files(compose: dict[str, Any], tmp_path: Path) -> None:
+    """The wallet's start script, run by a real sh: the passwords from the secret files end up in the
+    config file that `services --config` reads (private to the user), never in a process's arguments.
+    Only what is not on this machine is moved: the secret and tmpfs folders, and `services` itself (a
+    Python one-liner that reports its arguments and that file)."""
     wallet = services(compose)["wallet"]
+    assert wallet["entrypoint"] == ["/bin/sh", "-c"]
     script = wallet["command"][0]
-    assert '--rpc-password "$(cat /run/secrets/wallet_rpc_password)"' in script
-    assert '--container-password "$(cat /run/secrets/wallet_container_password)"' in script
-    assert script.startswith("exec services ")
+    assert "--rpc-password" not in script and "--container-password" not in script
     assert {s["source"] for s in wallet["secrets"]} == {"wallet_rpc_password", "wallet_container_password"}
+    assert {"type": "tmpfs", "target": "/tmp"} in wallet["volumes"]
+    passwords = {"wallet_rpc_password": "a1" * 32, "wallet_container_password": "b2" * 32}
+    for name, value in passwords.items():
+        (tmp_path / name).write_text(value + "\n")
+    (tmp_path / "tmp").mkdir()
+    local = script.replace("/tmp/", f"{tmp_path}/tmp/").replace("/run/secrets/", f"{tmp_path}/")
+    assert local.count("exec services ") == 1
+    local = local.replace("exec services ", f"exec {sys.executable} -c '{WALLET_PROBE}' ")
+    result = subprocess.run(["sh", "-c", local], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["config"] == {
+        "container-password": passwords["wallet_container_password"],
+        "rpc-password": passwords["wallet_rpc_password"],
+    }
+    assert seen["mode"] & 0o077 == 0, "the config file is readable by its owner only"
+    assert not any(value in " ".join(seen["argv"]) for value in passwords.values())
+    assert seen["argv"][seen["argv"].index("--bind-port") + 1] == "8070"
     assert services(compose)["unlocker-payments"]["environment"] == {
         "ATHENA_POOL_WALLET_RPC_PASSWORD_FILE": "/run/secrets/wallet_rpc_password"
     }

@@ -69,7 +69,7 @@ def test_docker_compose_accepts_the_stack(tmp_path: Path) -> None:
     assert config["networks"]["backend"]["internal"] is True
     assert services["unlocker-payments"]["deploy"]["update_config"]["order"] == "stop-first"
     # Compose unescapes $$ only when it runs the container; the shell gets $(cat ...).
-    assert "$$(cat /run/secrets/wallet_rpc_password)" in services["wallet"]["command"][0]
+    assert '"$$(cat /run/secrets/wallet_rpc_password)"' in services["wallet"]["command"][0]
 
 
 @needs_compose

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -190,33 +189,32 @@ def test_the_matcher_follows_dockers_rules() -> None:
     assert not ignore.excluded("keep/important.tmp")
 
 
-def test_the_build_stage_step_builds_the_wheel_from_the_filtered_context(tmp_path: Path) -> None:
+def test_the_build_stage_step_builds_the_wheel_from_the_filtered_context(context_wheel: Path) -> None:
     """What `docker build` would send, copied file by file, then the build stage's `pip wheel` on it: the
     C extension compiles, and the wheel has every file the pool loads at run time."""
-    context = tmp_path / "context"
     files = IGNORE.context_files(REPO)
     assert "pyproject.toml" in files and not any(
         f.startswith((".git/", "tests/", "deploy/secrets")) for f in files
     )
-    for relative in files:
-        target = context / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / relative, target)
-    wheels = tmp_path / "wheels"
-    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    result = subprocess.run(
-        [*pip_wheel, "--wheel-dir", str(wheels), str(context)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (wheel,) = wheels.glob("athena_pool-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(context_wheel).namelist()
     assert any(re.fullmatch(r"athena_pool/pow/_cryptonight\.cpython-\d+.*\.so", n) for n in names)
     shipped_lua = {Path(n).name for n in names if n.startswith("athena_pool/storage/lua/")}
     source_lua = {p.name for p in (REPO / "src/athena_pool/storage/lua").glob("*.lua")}
     assert shipped_lua == source_lua
     assert "athena_pool/py.typed" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+
+
+def test_the_web_image_serves_the_front_end_at_its_root(web_root: Path) -> None:
+    """The build stage's web step, run on the wheel: nginx's html root holds the pool's own front-end
+    (index.html at the top, not nginx's welcome page), every static file the source has, and no Python."""
+    index = (web_root / "index.html").read_text()
+    assert index == (REPO / "src/athena_pool/web/static/index.html").read_text()
+    assert '<script type="module" src="js/app.js"></script>' in index
+    served = sorted(p.relative_to(web_root).as_posix() for p in web_root.rglob("*") if p.is_file())
+    static = REPO / "src/athena_pool/web/static"
+    assert served == sorted(p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file())
+    assert not any(name.endswith(".py") for name in served)
 
 
 def test_the_ignore_file_sits_where_buildkit_looks_for_it() -> None:

@@ -8,11 +8,10 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
-from deploy_testkit import DEPLOY, free_port
+from deploy_testkit import DEPLOY, free_port, http_server
 
 SCRIPT = DEPLOY / "healthcheck.py"
 
@@ -49,15 +48,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def http_port() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with http_server(_Handler) as port:
+        yield port
 
 
 def test_an_open_stratum_port_is_healthy(listening_port: int) -> None:

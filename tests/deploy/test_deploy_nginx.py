@@ -11,14 +11,13 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from deploy_testkit import DEPLOY, free_port
+from deploy_testkit import DEPLOY, free_port, http_server
 
 CONF = DEPLOY / "nginx" / "nginx.conf"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
@@ -91,16 +90,8 @@ def api() -> Iterator[ApiStandIn]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as record.port:
         yield record
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @dataclass
@@ -118,19 +109,17 @@ class Nginx:
 
 
 @pytest.fixture
-def nginx(api: ApiStandIn, tmp_path: Path) -> Iterator[Nginx]:
+def nginx(api: ApiStandIn, tmp_path: Path, web_root: Path) -> Iterator[Nginx]:
+    """nginx.conf as shipped, serving the web image's own html root (the Dockerfile's web step run on the
+    wheel), in front of the stand-in API."""
     if NGINX is None:
         pytest.skip("nginx not installed (Debian: apt-get install nginx)")
     port = free_port()
-    web = tmp_path / "html"
-    web.mkdir()
-    (web / "index.html").write_text("<!doctype html><title>athena-pool</title>" + "<p>pool</p>" * 100)
-    (web / "app.js").write_text("console.log('athena-pool');\n" * 50)
     # Only what differs on this machine: the addresses, the folders. Every other line is as shipped.
     conf = TEXT.replace(" /tmp/", f" {tmp_path}/")
     conf = conf.replace("set $athena_api http://api:8117;", f"set $athena_api http://127.0.0.1:{api.port};")
     conf = conf.replace("listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    conf = conf.replace("root /usr/share/nginx/html;", f"root {web};")
+    conf = conf.replace("root /usr/share/nginx/html;", f"root {web_root};")
     conf = conf.replace("error_log /dev/stderr warn;", f"error_log {tmp_path}/error.log warn;")
     conf = conf.replace("access_log /dev/stdout main;", f"access_log {tmp_path}/access.log main;")
     assert conf.count(str(tmp_path)) >= 8 and str(api.port) in conf
@@ -185,8 +174,18 @@ def test_the_api_sees_the_client_address(nginx: Nginx, api: ApiStandIn) -> None:
     assert headers["X-Forwarded-Proto"] == "https"
 
 
-def test_responses_are_gzipped_and_carry_the_security_headers(nginx: Nginx) -> None:
-    for path, expected in (("/api/stats", 200), ("/", 200), ("/app.js", 200), ("/missing.html", 404)):
+def test_the_root_is_the_pools_front_end(nginx: Nginx, web_root: Path) -> None:
+    status, headers, body = nginx.get("/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert body == (web_root / "index.html").read_bytes()
+    assert b'<script type="module" src="js/app.js"></script>' in body
+    assert b"Welcome to nginx" not in body
+    for script in ("/config.js", "/js/app.js", "/style.css"):
+        assert nginx.get(script)[0] == 200, script
+
+
+def test_responses_are_gzipped_and_carry_the_security_headers(nginx: Nginx, web_root: Path) -> None:
+    for path, expected in (("/api/stats", 200), ("/", 200), ("/js/app.js", 200), ("/missing.html", 404)):
         status, headers, body = nginx.get(path, {"Accept-Encoding": "gzip"})
         assert status == expected, path
         for header in SECURITY_HEADERS:
@@ -195,7 +194,9 @@ def test_responses_are_gzipped_and_carry_the_security_headers(nginx: Nginx) -> N
         assert "server" not in headers or headers["server"] == "nginx", "no version in Server"
         if status == 200:
             assert headers.get("content-encoding") == "gzip", path
-            assert b"athena-pool" in gzip.decompress(body) or path.startswith("/api/")
+            if not path.startswith("/api/"):
+                file = web_root / (path.lstrip("/") or "index.html")
+                assert gzip.decompress(body) == file.read_bytes(), path
 
 
 def test_a_long_poll_is_answered(nginx: Nginx, api: ApiStandIn) -> None:
@@ -209,5 +210,5 @@ def test_one_address_is_rate_limited_on_the_api_only(nginx: Nginx) -> None:
     statuses = [nginx.get("/api/stats")[0] for _ in range(80)]
     assert statuses[:30] == [200] * 30, "the burst serves a page load"
     assert statuses.count(429) >= 20, "past the burst, 10 requests a second"
-    static = [nginx.get("/app.js")[0] for _ in range(60)]
+    static = [nginx.get("/js/app.js")[0] for _ in range(60)]
     assert static == [200] * 60, "static files are not limited"

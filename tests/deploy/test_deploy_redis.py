@@ -74,7 +74,7 @@ def test_network_settings_and_acl() -> None:
     assert d["bind"] == ["* -::*"]
     assert d["protected-mode"] == ["no"]
     assert "requirepass" not in d, "no password in a file that is not a secret"
-    assert d["user"] == ["default on nopass ~* &* +@all -@dangerous +info"]
+    assert d["user"] == ["default on nopass ~* &* +@all -@dangerous +info +bgrewriteaof +bgsave"]
     assert "rename-command" not in d
     assert "internal network" in comment_block_before("protected-mode")
 
@@ -206,3 +206,64 @@ def test_acknowledged_writes_survive_a_restart(redis_process: RedisProcess) -> N
     assert client.get("athena:balance:miner") == b"123456789"
     manifest = (redis_process.workdir / "appendonlydir" / "appendonly.aof.manifest").read_text()
     assert "appendonly.aof" in manifest
+
+
+def redis_cli(process: RedisProcess, *command: str) -> str:
+    """The operator's tool, as the README's backup steps run it (inside the stack: `docker compose exec
+    redis redis-cli ...`)."""
+    cli = shutil.which("redis-cli")
+    assert cli is not None
+    result = subprocess.run(
+        [cli, "-p", str(process.port), *command], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0 and not result.stdout.startswith(("ERR", "NOPERM")), result
+    return result.stdout
+
+
+def wait_for_rewrite(process: RedisProcess) -> None:
+    """Until INFO persistence says no AOF rewrite is running or scheduled (the README's wait loop)."""
+    deadline = time.monotonic() + 30
+    while True:
+        info = redis_cli(process, "INFO", "persistence")
+        if "aof_rewrite_in_progress:0" in info and "aof_rewrite_scheduled:0" in info:
+            return
+        assert time.monotonic() < deadline, info
+        time.sleep(0.05)
+
+
+def test_the_backup_and_restore_steps_work_with_the_shipped_acl(
+    redis_process: RedisProcess, tmp_path: Path
+) -> None:
+    """README.md's backup (BGREWRITEAOF, wait, copy appendonlydir/; BGSAVE for dump.rdb) against the shipped
+    ACL, then its restore (stop Redis, put appendonlydir/ back, start) on an emptied data folder."""
+    client = redis_process.start()
+    for number in range(100):
+        client.hset("athena:balances", f"miner-{number}", number * 1000)
+    assert redis_cli(redis_process, "BGREWRITEAOF").startswith("Background append only file rewriting")
+    wait_for_rewrite(redis_process)
+    assert redis_cli(redis_process, "BGSAVE").startswith("Background saving started")
+    backup = tmp_path / "backup"
+    shutil.copytree(redis_process.workdir / "appendonlydir", backup / "appendonlydir")
+    assert list((backup / "appendonlydir").glob("appendonly.aof.*.base.rdb")), "the rewrite's base file"
+    client.set("athena:after-the-backup", 1)
+
+    redis_process.stop()
+    shutil.rmtree(redis_process.workdir / "appendonlydir")
+    (redis_process.workdir / "dump.rdb").unlink(missing_ok=True)
+    shutil.copytree(backup / "appendonlydir", redis_process.workdir / "appendonlydir")
+    client = redis_process.start()
+    assert client.hlen("athena:balances") == 100
+    assert client.hget("athena:balances", "miner-99") == b"99000"
+    assert client.get("athena:after-the-backup") is None, "the restore is the backup's state"
+
+
+def test_the_backup_commands_open_nothing_else(redis_process: RedisProcess) -> None:
+    import redis
+
+    client = redis_process.start()
+    for command in (("BGREWRITEAOF",), ("BGSAVE",)):
+        client.execute_command(*command)
+        wait_for_rewrite(redis_process)
+    for command in (("SAVE",), ("LASTSAVE",), ("CONFIG", "REWRITE"), ("DEBUG", "RELOAD")):
+        with pytest.raises(redis.exceptions.ResponseError, match=r"no permissions|not allowed"):
+            client.execute_command(*command)

@@ -38,6 +38,7 @@ from roles_testkit import (
     get_json,
     role_services,
     stack_config,
+    start_devnet,
     tracebacks,
     wait_until,
     wallet_call,
@@ -127,12 +128,7 @@ def _start(
 
     password = devnet_secret(devnet, "wallet_rpc_password")
     argv = devnet_argv(ports, tmp_path / "devnet", config["pool_address"], password)
-    devnet_child = Child.start("devnet", argv, log_dir / "devnet.out")
-    started.append(devnet_child)
-    wait_until(
-        lambda: get_json(f"http://{LOOPBACK}:{ports.daemon}/getinfo")["height"] >= 1,
-        STARTUP_TIMEOUT_S, "the devnet daemon", [devnet_child],
-    )  # fmt: skip
+    devnet_child = start_devnet(argv, log_dir / "devnet.out", ports, started)
 
     services = {service.name: service for service in role_services(compose, devnet, config_file)}
     roles = {}
