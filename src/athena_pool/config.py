@@ -42,6 +42,8 @@ from athena_pool.coins.profiles import Coin, UnknownCoinError, get_coin
 from athena_pool.config_compat import Translation, is_reference_format, translate_reference
 from athena_pool.logs import LoggingSettings
 from athena_pool.payments.settings import PaymentSettings, WalletSettings
+from athena_pool.pow.base import PowSettings
+from athena_pool.storage.limits import StoreLimits
 from athena_pool.storage.recorder import RecorderSettings
 from athena_pool.stratum.config import PortConfig, StratumConfig
 from athena_pool.stratum.vardiff import VardiffConfig
@@ -86,6 +88,9 @@ class RedisSettings:
     url: str | None = None
     local_port: int = 6390
     prefix: str | None = None  # key prefix; default: the coin's name
+    # What storage keeps: limits.pplns_max_entries must hold factor x network difficulty / the smallest
+    # share difficulty (plus the shares that arrive while a block waits to unlock); see StoreLimits.
+    limits: StoreLimits = field(default_factory=StoreLimits)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,8 @@ class PoolConfig:
     payments: PaymentSettings = field(default_factory=PaymentSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     hash_threads: int | None = None  # threads verifying shares; default: one per core
+    # pow.randomx_full_dataset (default false): rx/0 with the 2 GiB dataset per seed; see PowSettings.
+    pow: PowSettings = field(default_factory=PowSettings)
     devnet: DevnetSettings = field(default_factory=DevnetSettings)
     demo_miner: DemoMinerSettings = field(default_factory=DemoMinerSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)

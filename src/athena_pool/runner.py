@@ -186,23 +186,37 @@ def _reopen(logs: LogSetup) -> None:
 async def _serve_roles(
     config: PoolConfig, roles: Sequence[str], stop: asyncio.Event, started: asyncio.Event
 ) -> int:
-    async with run_pool(config, roles) as pool:
-        started.set()
-        _log_ready(pool, roles)
-        reporter = None
-        if "pool" in roles and config.console.interval:
-            reporter = asyncio.create_task(report_forever(pool, config.console.interval))
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(pool.failed.wait())]
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        failed = pool.failed.is_set() and not stop.is_set()
-        log.log(logging.ERROR if failed else logging.INFO, "stopping%s", " after a failure" if failed else "")
-        for task in [*waits, reporter]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+    failed = False
+    try:
+        async with run_pool(config, roles) as pool:
+            started.set()
+            _log_ready(pool, roles)
+            failed = await _until_stop_or_failure(pool, roles, stop)
+    except Exception:
+        if not failed:
+            raise
+        # The part that died may raise its error again while the others stop; it was reported (with its
+        # traceback) when it died, and the rest of the shutdown still ran.
+        log.debug("the failed part's error, again while stopping", exc_info=True)
     log.info("stopped")
     return EXIT_FAILED if failed else EXIT_STOPPED
+
+
+async def _until_stop_or_failure(pool: RunningPool, roles: Sequence[str], stop: asyncio.Event) -> bool:
+    """Serve until a stop signal (False) or until a part of the pool dies (True)."""
+    reporter = None
+    if "pool" in roles and pool.config.console.interval:
+        reporter = asyncio.create_task(report_forever(pool, pool.config.console.interval))
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(pool.failed.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    failed = pool.failed.is_set() and not stop.is_set()
+    log.log(logging.ERROR if failed else logging.INFO, "stopping%s", " after a failure" if failed else "")
+    for task in [*waits, reporter]:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return failed
 
 
 def _log_ready(pool: RunningPool, roles: Sequence[str]) -> None:

@@ -51,6 +51,7 @@ from athena_pool.rpc.jsonrpc import JsonRpcClient
 from athena_pool.rpc.timings import RpcTimings
 from athena_pool.storage import KeySpace, NetworkStats, ShareRecorder, Store
 from athena_pool.storage.bans_store import BanStore
+from athena_pool.storage.durability import check_appendonly
 from athena_pool.storage.local_server import local_redis
 from athena_pool.storage.payment_store import PaymentStore
 from athena_pool.stratum.server import StratumServer
@@ -159,7 +160,7 @@ async def run_pool(config: PoolConfig, roles: Collection[str] = ROLES) -> AsyncI
     async with contextlib.AsyncExitStack() as stack:
         ring = _recent_log_lines(config, stack)
         backends = await _start_backends(config, stack)
-        stratum_role = await _start_stratum_role(config, backends, stack) if "pool" in roles else None
+        stratum_role = await _start_stratum_role(config, backends, stack, failed) if "pool" in roles else None
         # Every process publishes (its RPC timings at least): the API may run in another one.
         await stack.enter_async_context(
             _live_stats_publisher(config, backends, stratum_role, ring, tuple(sorted(roles)))
@@ -216,7 +217,9 @@ async def _start_backends(config: PoolConfig, stack: contextlib.AsyncExitStack) 
 
     redis = aioredis.from_url(redis_url, decode_responses=False)
     stack.push_async_callback(redis.aclose)
-    store = Store(redis, config.redis.prefix or coin.name)
+    if config.redis.url is not None:  # the pool's own local redis-server always runs with appendonly
+        await check_appendonly(redis)
+    store = Store(redis, config.redis.prefix or coin.name, config.redis.limits)
     http = await stack.enter_async_context(aiohttp.ClientSession())
     timings = RpcTimings()
     rpc = JsonRpcClient(
@@ -229,13 +232,13 @@ async def _start_backends(config: PoolConfig, stack: contextlib.AsyncExitStack) 
 
 
 async def _start_stratum_role(
-    config: PoolConfig, backends: Backends, stack: contextlib.AsyncExitStack
+    config: PoolConfig, backends: Backends, stack: contextlib.AsyncExitStack, failed: asyncio.Event
 ) -> StratumRole:
     coin = backends.coin
     await _wait_for_daemon(config, backends)
     recorder = ShareRecorder(backends.store, config.data_dir / "shares.spill", config.recorder)
     await stack.enter_async_context(recorder)
-    verifier = PowVerifier(create_algorithm(coin.pow_algorithm), threads=config.hash_threads)
+    verifier = PowVerifier(create_algorithm(coin.pow_algorithm, config.pow), threads=config.hash_threads)
     stack.callback(verifier.close)
 
     instance_id = new_instance_id()
@@ -246,6 +249,8 @@ async def _start_stratum_role(
         JobConfig(backends.pool_address, **vars(config.jobs)),
         instance_id=instance_id,
         on_network_state=_network_stats_writer(backends.store),
+        # RandomX: the next seed's state is built before the switch, so shares after it wait for nothing.
+        on_next_seed=verifier.prepare_seed if verifier.prepares_seeds else None,
     )
     jobs.start()
     stack.push_async_callback(jobs.stop)
@@ -277,6 +282,9 @@ async def _start_stratum_role(
     await stratum.start()
     stack.push_async_callback(stratum.close)
 
+    for part in (jobs, recorder, tip_relay, stratum):
+        _watch(part.background_tasks(), failed)
+
     miner = None
     if config.demo_miner.enabled:
         miner = await stack.enter_async_context(Miner(_demo_miner_options(config, stratum, coin)))
@@ -307,9 +315,9 @@ async def _start_payments(
         # A pass is never cut in the middle on purpose: every step is durable, but a finished pass
         # leaves nothing for the next start to reconcile.
         stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), PAYMENTS_STOP_TIMEOUT_S)
-        except TimeoutError:
+        # asyncio.wait, not wait_for: a task that already died must not raise its error again here.
+        await asyncio.wait({task}, timeout=PAYMENTS_STOP_TIMEOUT_S)
+        if not task.done():
             await _cancel_until_done(task)
 
     stack.push_async_callback(finish_pass_then_stop)
@@ -450,6 +458,7 @@ async def _start_api(
             redis=backends.redis,
             coin=coin,
             key_prefix=config.redis.prefix or coin.name,
+            limits=config.redis.limits,
             ports=ports,
             probes=probes,
             log_ring=ring,
@@ -491,6 +500,12 @@ def _report_death(name: str, done: asyncio.Task[None], failed: asyncio.Event) ->
     if not done.cancelled() and done.exception() is not None:
         log.critical("%s stopped: %r", name, done.exception(), exc_info=done.exception())
         failed.set()
+
+
+def _watch(tasks: Collection[asyncio.Task[None]], failed: asyncio.Event) -> None:
+    """A part's own long-running tasks: if one dies, the whole pool stops (exit code 1), never limps on."""
+    for task in tasks:
+        task.add_done_callback(lambda done: _report_death(done.get_name(), done, failed))
 
 
 def _background(

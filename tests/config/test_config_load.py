@@ -88,6 +88,14 @@ def test_the_file_wins_over_the_coin_defaults_and_the_symbol_names_the_coin() ->
     assert config.payments.min_payout == 10_000  # the profile's, the file said nothing
 
 
+def test_storage_limits_are_configurable_and_checked() -> None:
+    config = parse(minimal(redis={"limits": {"pplns_max_entries": 6_000_000}}), environ=NO_ENV).config
+    assert config.redis.limits.pplns_max_entries == 6_000_000
+    assert config.redis.limits.hashrate_window_s == 3_600  # the rest keep their defaults
+    problems = problems_of(minimal(redis={"limits": {"pplns_max_entries": 0}}))
+    assert problems == ["redis.limits: StoreLimits.pplns_max_entries must be at least 1"]
+
+
 def test_a_typo_is_an_error_naming_the_key_and_the_likely_one() -> None:
     data = minimal(stratum={"ports": [{"port": 3335, "dificulty": 500}]}, payments={"intervall": 60})
     problems = problems_of(data)

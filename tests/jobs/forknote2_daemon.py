@@ -45,6 +45,10 @@ class Forknote2Daemon:
     chain: list[ChainBlock] = field(default_factory=list)
     submitted: list[bytes] = field(default_factory=list)
     broken_answer: dict[str, Any] | None = None  # when set, getblocktemplate answers this instead
+    headers_unreadable: bool = False  # when set, getblockheaderbyheight answers an error (daemon trouble)
+    # When set, submitblock answers OK as monerod does for a side-chain block, while somebody else's block
+    # takes the height in the main chain.
+    side_chain_submits: bool = False
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -144,10 +148,14 @@ class Forknote2Daemon:
             refusal = await asyncio.to_thread(self.accept, blob)
             if refusal is not None:
                 raise LookupError(refusal)
+            if self.side_chain_submits:
+                self.chain[-1] = replace(self.chain[-1], hash_hex=secrets.token_hex(32))
             return {"status": "OK"}
         if method == "getlastblockheader":
             return self._header(self.tip)
         if method == "getblockheaderbyheight":
+            if self.headers_unreadable:
+                raise LookupError("Internal error: could not read the block header")
             return self._header(self._at_height(params["height"]))
         if method == "getblockheaderbyhash":
             return self._header(self._with_hash(params["hash"]))

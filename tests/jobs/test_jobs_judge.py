@@ -141,6 +141,36 @@ async def test_block_refused_by_the_daemon_is_still_a_credited_share(bench: Benc
     assert len(bench.daemon.submitted) == 1
 
 
+async def test_block_whose_header_cannot_be_read_is_kept_as_an_unconfirmed_candidate(bench: Bench) -> None:
+    """The daemon took the block but cannot show the header at its height: inconclusive, so the block stays
+    a candidate (the unlocker's orphan check settles it) instead of losing the round's reward."""
+    bench.daemon.headers_unreadable = True
+    job = bench.issue_job()
+    share = await bench.mine(job, is_block)
+    outcome = await bench.submit_share(job, share)
+    assert outcome.status is ShareStatus.BLOCK
+    assert outcome.block is not None
+    assert outcome.block.accepted_by_daemon is True
+    assert outcome.block.block_id_hex == bench.daemon.tip.hash_hex
+    assert "unconfirmed" in outcome.block.detail
+    assert "could not read the block header" in outcome.block.detail  # the daemon's own message
+
+
+async def test_block_the_daemon_shows_on_a_side_chain_is_not_a_candidate(bench: Bench) -> None:
+    """submitblock said OK (as monerod does for a side-chain block), but the main chain holds another block
+    at that height: no candidate, the share is still credited."""
+    bench.daemon.side_chain_submits = True
+    job = bench.issue_job()
+    share = await bench.mine(job, is_block)
+    outcome = await bench.submit_share(job, share)
+    assert outcome.status is ShareStatus.ACCEPTED
+    assert outcome.credited_difficulty == JOB_DIFFICULTY
+    assert outcome.block is not None
+    assert outcome.block.accepted_by_daemon is False
+    assert bench.daemon.tip.height == outcome.block.height
+    assert f"holds {bench.daemon.tip.hash_hex} at height {outcome.block.height}" in outcome.block.detail
+
+
 async def test_stale_but_valid_share_is_judged_on_its_own_template(bench: Bench) -> None:
     job = bench.issue_job()
     bench.daemon.mine_foreign_block()

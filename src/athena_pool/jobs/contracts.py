@@ -64,8 +64,10 @@ class BlockFound:
     height: int
     block_id_hex: str
     network_difficulty: int
-    accepted_by_daemon: bool  # submitblock succeeded and the chain holds the id at that height
-    detail: str = ""
+    # submitblock succeeded and the daemon did not show another block at that height: a block candidate to
+    # store. With a non-empty `detail` the chain could not be read to confirm it (the unlocker settles it).
+    accepted_by_daemon: bool
+    detail: str = ""  # why it was refused, or why it is unconfirmed
 
 
 @dataclass(frozen=True)

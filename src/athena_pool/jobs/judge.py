@@ -4,6 +4,10 @@ A share is always judged against the template its job was built on (kept by the 
 current one, so a share for the previous job is verified correctly and credited as stale. A share that
 meets the network difficulty is reassembled into a block, submitted, and then confirmed: the daemon's main
 chain must hold our block id at that height, since monerod answers OK even for a side-chain block.
+
+Only a positive contradiction (the daemon shows another block at that height) drops the block. When the
+header cannot be read in time, the block is kept as a candidate all the same: the unlocker's orphan check
+settles it later, whereas dropping it would lose the round's reward.
 """
 
 from __future__ import annotations
@@ -172,28 +176,40 @@ class PoolShareJudge:
             return self._found(template, block_id_hex, accepted=False, detail=f"submit failed: {exc}")
         accepted, detail = await self._confirm_in_chain(template.height, block_id_hex)
         self._jobs.refresh_now()
-        if accepted:
-            log.info("block %s at height %d is in the daemon's chain", block_id_hex, template.height)
+        if not accepted:
+            log.error(
+                "block %s at height %d rejected as a side-chain block: %s",
+                block_id_hex,
+                template.height,
+                detail,
+            )
+        elif detail:
+            log.warning("block %s at height %d was submitted, %s", block_id_hex, template.height, detail)
         else:
-            log.error("block %s at height %d was submitted but %s", block_id_hex, template.height, detail)
+            log.info("block %s at height %d is in the daemon's chain", block_id_hex, template.height)
         return self._found(template, block_id_hex, accepted=accepted, detail=detail)
 
     async def _confirm_in_chain(self, height: int, block_id_hex: str) -> tuple[bool, str]:
-        detail = ""
+        """(keep it as a candidate, why it is not confirmed). Only a header showing another block at that
+        height drops it; when no header could be read at all, it is kept, unconfirmed."""
+        side_chain = ""
+        unread = ""
         for attempt in range(self._confirm.attempts):
             if attempt:
                 await self._sleep(self._confirm.interval)
             try:
                 header = await self._daemon.get_block_header_by_height(height)
             except RpcFailure as exc:
-                detail = f"the header at height {height} could not be read: {exc}"
+                unread = f"the header at height {height} could not be read: {exc}"
                 continue
             if header.hash_hex == block_id_hex:
                 return True, ""
-            detail = (
+            side_chain = (
                 f"the daemon's chain holds {header.hash_hex} at height {height} (ours is on a side chain)"
             )
-        return False, detail
+        if side_chain:
+            return False, side_chain
+        return True, f"unconfirmed ({unread}), kept as a candidate for the unlocker's orphan check"
 
     @staticmethod
     def _found(template: Template, block_id_hex: str, *, accepted: bool, detail: str) -> BlockFound:

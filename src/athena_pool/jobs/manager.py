@@ -203,6 +203,10 @@ class JobManager:
                 self._poll_forever(), name="template-poller"
             )
 
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """The long-running task the owner watches: if it dies, templates stop coming."""
+        return (self._poller,) if self._poller is not None else ()
+
     async def stop(self) -> None:
         poller, self._poller = self._poller, None
         if poller is not None:

@@ -54,7 +54,11 @@ class TipRelay:
         with contextlib.suppress(Exception):  # no template yet: the first listener call announces it
             self._announced = _tip(self._jobs.current_template())
         self._jobs.add_template_listener(self._on_template)
-        self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+        self._listener = asyncio.get_running_loop().create_task(self._listen_forever(), name="tip-relay")
+
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """The listener task the owner watches."""
+        return (self._listener,) if self._listener is not None else ()
 
     async def close(self) -> None:
         tasks = [*self._tasks, *([self._listener] if self._listener is not None else [])]

@@ -120,6 +120,10 @@ class ShareRecorder:
         self._writer = asyncio.create_task(self._run_writer(), name="share-recorder-writer")
         self._ticker = asyncio.create_task(self._run_ticker(), name="share-recorder-ticker")
 
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """The writer and ticker tasks the owner watches: if one dies, shares stop reaching Redis."""
+        return tuple(task for task in (self._writer, self._ticker) if task is not None)
+
     async def close(self, timeout_s: float = 5.0) -> bool:
         """Writes what it can within `timeout_s`, then saves the rest to the spill file for the next run.
 
