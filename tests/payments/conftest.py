@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from payments_support import Crediter
+from payments_support import Crediter, WalletProxy
 
 from athena_pool.devnet.runner import DevnetOptions, RunningDevnet, start_devnet
 from athena_pool.rpc.jsonrpc import JsonRpcClient
@@ -50,6 +50,23 @@ async def devnet(devnet_options: DevnetOptions) -> AsyncIterator[RunningDevnet]:
 @pytest.fixture
 async def walletd(devnet: RunningDevnet) -> AsyncIterator[WalletdClient]:
     client = WalletdClient(JsonRpcClient(devnet.wallet_url, timeout=5), rpc_password=devnet.rpc_password,
+                           transfer_timeout=3)  # fmt: skip
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def rebuilt_view(devnet: RunningDevnet) -> AsyncIterator[WalletProxy]:
+    """The devnet wallet as a walletd rebuilt from its keys shows it (see `WalletProxy`)."""
+    view = WalletProxy(devnet.wallet_url, rebuilt_as=devnet.pool_address)
+    await view.start()
+    yield view
+    await view.stop()
+
+
+@pytest.fixture
+async def rebuilt_walletd(rebuilt_view: WalletProxy, devnet: RunningDevnet) -> AsyncIterator[WalletdClient]:
+    client = WalletdClient(JsonRpcClient(rebuilt_view.url, timeout=5), rpc_password=devnet.rpc_password,
                            transfer_timeout=3)  # fmt: skip
     yield client
     await client.close()

@@ -8,9 +8,12 @@ import itertools
 import random
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
+import aiohttp
 import redis.asyncio as aioredis
+from aiohttp import web
 
 from athena_pool.coins.addresses import AddressKind, decode_address, encode_address
 from athena_pool.coins.families.base import BlobFamily
@@ -19,6 +22,7 @@ from athena_pool.devnet.keys import generate_address
 from athena_pool.devnet.runner import RunningDevnet
 from athena_pool.pow import create_algorithm
 from athena_pool.pow.base import PowAlgorithm
+from athena_pool.rpc.jsonrpc import JsonParams, JsonRpcClient
 from athena_pool.storage import BlockCandidate, RewardType, Store
 from athena_pool.storage.keys import KeySpace
 from athena_pool.storage.ledger import BlockCredit, Ledger
@@ -124,3 +128,91 @@ async def assert_all_closed(store: PaymentStore) -> None:
 
 def batch_states(states: Iterable[BatchState]) -> Counter[str]:
     return Counter(state.value for state in states)
+
+
+# -- a wallet behind a proxy: lost replies, a wallet rebuilt from its keys ----------------------------------
+
+
+class WalletProxy:
+    """Forwards JSON-RPC to a wallet on loopback. `drop[method] = n`: the next n replies to `method` are cut
+    off on the way back, after the wallet did the work (sent the transaction), as a dying connection would.
+
+    With `rebuilt_as` (the wallet's own address), answers as a walletd reset or rebuilt from its keys
+    would: an outgoing transaction lists only the wallet's own address (the debit), since the payees are
+    not on the chain in a form the wallet can read; its extra (and so the batch's marker) and payment id
+    are."""
+
+    def __init__(self, target: str, *, rebuilt_as: str | None = None) -> None:
+        self.target = target
+        self.rebuilt_as = rebuilt_as
+        self.drop: dict[str, int] = {}
+        self.dropped = 0
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/json_rpc", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.target}/json_rpc", json=body) as answer,
+        ):
+            reply = await answer.json()
+        method = body.get("method")
+        if self.drop.get(method, 0) > 0:
+            self.drop[method] -= 1
+            self.dropped += 1
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()
+        if self.rebuilt_as is not None:
+            _forget_payees(reply.get("result"), self.rebuilt_as)
+        return web.json_response(reply)
+
+
+def _forget_payees(result: object, own_address: str) -> None:
+    if not isinstance(result, dict):
+        return
+    infos = [result["transaction"]] if "transaction" in result else []
+    infos += [info for item in result.get("items", []) for info in item.get("transactions", [])]
+    for info in infos:
+        if not info.get("isBase"):
+            info["transfers"] = [t for t in info["transfers"] if t["address"] == own_address]
+
+
+# -- wallets with a scripted fault ------------------------------------------------------------------------
+
+RpcHook = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+"""Sees each wallet call (method, params) before it is sent; may raise the wallet's own error instead."""
+
+
+class ScriptedRpc(JsonRpcClient):
+    """The JSON-RPC transport of a real wallet, with `before` run ahead of every call: a fault that is too
+    costly to produce in the wallet itself is answered here, everything else reaches the wallet."""
+
+    def __init__(self, url: str, before: RpcHook, *, timeout: float) -> None:
+        super().__init__(url, timeout=timeout)
+        self._before = before
+
+    async def call(self, method: str, params: JsonParams = None, *, timeout: float | None = None) -> Any:
+        await self._before(method, params if isinstance(params, Mapping) else {})
+        return await super().call(method, params, timeout=timeout)
+
+    async def post_json(
+        self, path: str, body: Mapping[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        params = body.get("params")
+        await self._before(str(body.get("method")), params if isinstance(params, Mapping) else {})
+        return await super().post_json(path, body, timeout=timeout)

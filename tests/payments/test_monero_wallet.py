@@ -9,14 +9,13 @@ miners' wallets, refreshed, show exactly their amounts. A second test loses the 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from payments_support import Crediter, assert_all_closed
+from payments_support import Crediter, ScriptedRpc, WalletProxy, assert_all_closed
 
 from athena_pool.coins.profiles import get_coin
 from athena_pool.payments.ledger import check_ledger, check_wallet_transfers
@@ -25,7 +24,12 @@ from athena_pool.payments.settings import PaymentSettings, WalletSettings
 from athena_pool.rpc.errors import RpcError, RpcUnavailable
 from athena_pool.rpc.monero_wallet_regtest import MoneroWalletRpc
 from athena_pool.rpc.monerod_regtest import MonerodRegtest
-from athena_pool.rpc.wallet import Destination, MoneroWalletClient, WalletClient, create_wallet_client
+from athena_pool.rpc.wallet import (
+    Destination,
+    MoneroWalletClient,
+    WalletClient,
+    create_wallet_client,
+)
 from athena_pool.storage.payment_store import PaymentStore
 
 MONERO = get_coin("monero")
@@ -162,48 +166,22 @@ async def test_digest_login_of_monero_wallet_rpc(monero: MoneroSetup, tmp_path: 
         guarded.stop()
 
 
-class ReplyDropper:
-    """Forwards JSON-RPC to monero-wallet-rpc; the first `transfer` reaches the wallet (which sends the
-    transaction) but its reply is cut off on the way back, as a dying connection would."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.dropped = 0
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.target}/json_rpc", data=body) as answer,
-        ):
-            reply = await answer.read()
-        if b'"transfer"' in body and self.dropped == 0:
-            self.dropped += 1
-            assert request.transport is not None
-            request.transport.abort()
-            return web.Response()
-        return web.Response(body=reply, content_type="application/json")
-
-
 @pytest.fixture
-async def dropping_wallet(monero: MoneroSetup) -> AsyncIterator[tuple[ReplyDropper, WalletClient]]:
-    dropper = ReplyDropper(monero.wallets.url)
-    app = web.Application()
-    app.router.add_post("/json_rpc", dropper.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    client = create_wallet_client("monero", f"http://127.0.0.1:{port}", timeout=60, transfer_timeout=240)
-    yield dropper, client
+async def dropping_wallet(monero: MoneroSetup) -> AsyncIterator[tuple[WalletProxy, WalletClient]]:
+    """monero-wallet-rpc behind a proxy that cuts off the first `transfer` reply: the wallet sends the
+    transaction, the pool never hears back."""
+    proxy = WalletProxy(monero.wallets.url)
+    proxy.drop["transfer"] = 1
+    await proxy.start()
+    client = create_wallet_client("monero", proxy.url, timeout=60, transfer_timeout=240)
+    yield proxy, client
     await client.close()
-    await runner.cleanup()
+    await proxy.stop()
 
 
 async def test_a_sent_transfer_whose_reply_is_lost_is_found_not_repeated(
     monero: MoneroSetup,
-    dropping_wallet: tuple[ReplyDropper, WalletClient],
+    dropping_wallet: tuple[WalletProxy, WalletClient],
     wallet: WalletClient,
     payment_store: PaymentStore,
     crediter: Crediter,
@@ -224,4 +202,34 @@ async def test_a_sent_transfer_whose_reply_is_lost_is_found_not_repeated(
     assert len(received) == before + 1 and (monero.miner_one, XMR // 2 + 3, "0000000000000000") in received
     assert (await check_ledger(payment_store)).problems == ()
     # Earlier tests of this module paid from the same wallet under other coin prefixes: look from here on.
+    assert await check_wallet_transfers(payment_store, wallet, since_height=start_height) == []
+
+
+async def refuse_two_payees(method: str, params: Mapping[str, Any]) -> None:
+    """TX_TOO_LARGE (-18) for a transfer to more than one payee, as monero-wallet-rpc answers before
+    sending anything when a transaction would exceed its size limit (a fault too costly to produce for
+    real: it takes thousands of small inputs)."""
+    if method == "transfer" and len(params["destinations"]) > 1:
+        raise RpcError(-18, "transaction too large")
+
+
+async def test_a_transaction_too_large_is_paid_split_in_the_next_pass(
+    monero: MoneroSetup, wallet: WalletClient, payment_store: PaymentStore, crediter: Crediter
+) -> None:
+    start_height = (await wallet.sync()).height  # refreshed: earlier tests' transfers lie below it
+    picky = MoneroWalletClient(
+        ScriptedRpc(monero.wallets.url, refuse_two_payees, timeout=60), transfer_timeout=240
+    )
+    await crediter.credit({monero.miner_one: XMR // 5, monero.miner_two: XMR // 5 + 1})
+    processor = PaymentProcessor(payment_store, picky, MONERO, SETTINGS)
+    try:
+        first = await processor.run_once()
+        assert first.paid == [] and len(first.refused) == 1 and "too large" in first.refused[0]
+        assert await payment_store.balances() == {monero.miner_one: XMR // 5, monero.miner_two: XMR // 5 + 1}
+        second = await processor.run_once()
+        assert [p.payees for p in second.paid] == [1, 1] and second.refused == []
+    finally:
+        await picky.close()
+    assert await payment_store.paid() == {monero.miner_one: XMR // 5, monero.miner_two: XMR // 5 + 1}
+    assert (await check_ledger(payment_store)).problems == ()
     assert await check_wallet_transfers(payment_store, wallet, since_height=start_height) == []

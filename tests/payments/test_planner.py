@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from payments_support import athena_addresses, integrated
 
 from athena_pool.coins.profiles import get_coin
+from athena_pool.config import ConfigError, parse_config
 from athena_pool.payments.accounts import UnpayableAccountError, parse_account
 from athena_pool.payments.planner import (
     UNBOUNDED,
@@ -17,7 +18,7 @@ from athena_pool.payments.planner import (
     PayoutRules,
     due_payouts,
     plan_batches,
-    split_fundable,
+    shortfall,
 )
 from athena_pool.payments.settings import PaymentSettings, WalletSettings
 
@@ -127,13 +128,11 @@ def test_a_miner_paid_fee_must_stay_below_the_minimum_payout() -> None:
         rules(min_payout=100, fee=100, miner_pays_fee=True)
 
 
-def test_split_fundable_keeps_the_order_and_reports_the_shortfall() -> None:
-    r = rules(max_addresses=1, fee=10)
-    batches = plan_batches(due({A: 1_000, B: 2_000, C: 3_000}, r), r)
-    fundable, shortfall = split_fundable(batches, 3_500)
-    assert [b.items[0].account for b in fundable] == [A, B]  # 1_010 + 2_010 fit; C's 3_010 does not
-    assert shortfall == 3_010 - (3_500 - 1_010 - 2_010)
-    assert split_fundable(batches, 10**9) == (batches, 0)
+def test_the_shortfall_counts_the_fee_too() -> None:
+    r = rules(max_addresses=2, fee=10)
+    [batch] = plan_batches(due({A: 1_000, B: 2_000}, r), r)
+    assert shortfall(batch, 3_009) == 1  # 3_000 of payouts and the 10 of fee
+    assert shortfall(batch, 3_010) == shortfall(batch, 10**9) == 0
 
 
 def test_settings_reject_nonsense() -> None:
@@ -143,6 +142,25 @@ def test_settings_reject_nonsense() -> None:
         PaymentSettings(max_addresses=16, wallet=WalletSettings(dialect="monero"))
     with pytest.raises(ValueError, match="lease_time"):
         PaymentSettings(lease_time=5, wallet=WalletSettings(transfer_timeout=10))
+
+
+def test_absence_is_proven_only_past_the_transfer_timeout_and_a_margin() -> None:
+    wallet = WalletSettings(timeout=10, transfer_timeout=120)
+    assert PaymentSettings(wallet=wallet).absence_wait == 130  # the margin defaults to one wallet.timeout
+    assert PaymentSettings(absence_margin=60, wallet=wallet).absence_wait == 180
+    with pytest.raises(ValueError, match=r"^absence_margin \(5 s\) must be at least wallet.timeout \(10 s\)"):
+        PaymentSettings(absence_margin=5, wallet=wallet)
+
+
+def test_a_config_file_with_too_short_an_absence_margin_is_refused_in_one_line() -> None:
+    data = {"coin": "athena", "devnet": {"enabled": True},
+            "payments": {"absence_margin": 1, "wallet": {"timeout": 10}}}  # fmt: skip
+    with pytest.raises(ConfigError) as refused:
+        parse_config(data)
+    assert refused.value.problems == [
+        "payments: absence_margin (1 s) must be at least wallet.timeout (10 s): "
+        "a wallet may still send a transfer after its call timed out"
+    ]
 
 
 @given(

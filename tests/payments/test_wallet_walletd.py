@@ -12,8 +12,10 @@ from athena_pool.rpc.jsonrpc import JsonRpcClient
 from athena_pool.rpc.wallet import (
     Destination,
     WalletdClient,
+    WalletRpcError,
     create_wallet_client,
     extra_has_marker,
+    extra_has_payment_id,
     marker_extra,
 )
 
@@ -48,7 +50,7 @@ async def test_a_transfer_is_listed_with_destinations_fee_and_marker(
     assert (
         sorted(unconfirmed.destinations, key=lambda d: d.amount) == destinations
     )  # the wallet's own excluded
-    assert unconfirmed.fee == ATHENA_FEE
+    assert unconfirmed.fee == ATHENA_FEE and unconfirmed.destinations_known
     assert unconfirmed.extra_hex is not None and extra_has_marker(unconfirmed.extra_hex, MARKER)
     assert not extra_has_marker(unconfirmed.extra_hex, "f" * 32)
 
@@ -105,10 +107,43 @@ async def test_a_lost_reply_is_unavailable_and_proves_nothing(
     assert listed.tx_hash == sent.transaction_hash
 
 
+async def test_a_wallet_rebuilt_from_its_keys_lists_transfers_without_destinations(
+    devnet: RunningDevnet, walletd: WalletdClient, rebuilt_walletd: WalletdClient
+) -> None:
+    await fund_pool_wallet(devnet)
+    marked = await walletd.transfer([Destination(ALICE, 1_000)], fee=ATHENA_FEE, marker=MARKER)
+    with_id = await walletd.transfer([Destination(BOB, 900)], fee=ATHENA_FEE, payment_id=PAYMENT_ID)
+    await devnet.network.mine(1)
+    seen = {t.tx_hash: t for t in await rebuilt_walletd.get_outgoing_transfers(0)}
+    assert {t.destinations for t in seen.values()} == {()}
+    assert not any(t.destinations_known for t in seen.values())
+    extra = seen[marked.tx_hash].extra_hex  # on the chain: a rebuilt wallet still reads it
+    assert extra is not None and extra_has_marker(extra, MARKER)
+    assert seen[with_id.tx_hash].payment_id == PAYMENT_ID
+    assert await rebuilt_walletd.get_transfer(marked.tx_hash) == seen[marked.tx_hash]
+
+
+async def test_a_transaction_too_large_is_told_apart_from_other_refusals(walletd: WalletdClient) -> None:
+    too_big = WalletRpcError(-32700, "Transaction size is too big", application_code=8)
+    assert walletd.too_large(too_big) and walletd.proves_not_sent(too_big)
+    assert not walletd.too_large(WalletRpcError(-32700, "Wrong amount", application_code=9))
+    assert not walletd.too_large(RpcUnavailable("timed out"))
+    monero = create_wallet_client("monero", "http://127.0.0.1:1")
+    try:
+        assert monero.too_large(RpcError(-18, "transaction too large")) and monero.proves_not_sent(
+            RpcError(-18, "transaction too large")
+        )
+        assert not monero.too_large(RpcError(-17, "not enough money"))
+    finally:
+        await monero.close()
+
+
 def test_marker_extra_is_an_extra_nonce_that_is_not_a_payment_id() -> None:
     extra = marker_extra(MARKER)
     assert extra == "021150" + MARKER
     assert extra_has_marker("01" + "00" * 32 + extra, MARKER)
+    assert extra_has_payment_id("01" + "00" * 32 + "022100" + PAYMENT_ID.upper(), PAYMENT_ID)
+    assert not extra_has_payment_id(extra, PAYMENT_ID)
     with pytest.raises(ValueError, match="marker"):
         marker_extra("xyz")
 

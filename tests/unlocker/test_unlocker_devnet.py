@@ -19,7 +19,8 @@ from athena_pool.devnet.keys import generate_address
 from athena_pool.payments.schemes import RewardPolicy, SchemeName, percent
 from athena_pool.rpc import JsonRpcClient, TurtleDaemonClient
 from athena_pool.rpc.monerod_regtest import free_loopback_port
-from athena_pool.storage import RewardType, ShareRecord, Store
+from athena_pool.storage import RewardType, ShareRecord, Store, StoreLimits
+from athena_pool.storage.keys import parse_block_member
 from athena_pool.storage.ledger import Ledger
 from athena_pool.unlocker import BlockUnlocker, UnlockerSettings, UnlockRules, create_unlocker
 
@@ -154,6 +155,42 @@ async def test_pplns_pays_the_window_that_ended_at_the_block(bench: Bench) -> No
         "8000",
     )
     await bench.check_books()
+
+
+async def test_a_pplns_window_the_share_streams_cap_cut_short_is_logged(
+    bench: Bench, coin_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stream keeps at most `pplns_max_entries` shares (here 10; Redis trims whole stream nodes, so a
+    little more stays): a window of 500 one-difficulty shares comes up short, and the operator is told."""
+    capped = Store(bench.redis, coin_prefix, StoreLimits(pplns_max_entries=10))
+    for batch in range(5):
+        await record(capped, f"c{batch}", [share(f"m{batch}", 1) for _ in range(100)])
+    await bench.find_block(finder="m4", network_difficulty=8)
+    await bench.chain.bury(4)
+    unlocker = BlockUnlocker(store=capped, ledger=bench.ledger, daemon=bench.daemon,
+                             rules=rules(SchemeName.PPLNS, pplns_factor=Fraction(125, 2)))  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="athena_pool.unlocker"):
+        report = await unlocker.run_once()
+
+    assert len(report.unlocked) == 1 and unlocker.stats.short_windows == 1
+    [block] = [await bench.store.get_block(*parse_block_member(m)) for m in report.unlocked]
+    assert block is not None and block.fields["pplns_window"] == "500"
+    found = int(block.fields["pplns_shares"])
+    assert 10 <= found < 500  # credited on what the stream still held
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"came up short, {found} of 500 share difficulty (factor 125/2 x network difficulty 8)" in warning
+    assert "pplns_max_entries, 10 shares" in warning
+    await bench.check_books()
+
+
+async def test_a_full_pplns_window_logs_no_warning(bench: Bench, caplog: pytest.LogCaptureFixture) -> None:
+    await bench.record("w", [share("alice", 5_000), share("bob", 4_000)])
+    await bench.find_block(finder="bob", network_difficulty=8)
+    await bench.chain.bury(4)
+    unlocker = bench.unlocker(rules(SchemeName.PPLNS, pplns_factor=Fraction(1000)))
+    with caplog.at_level(logging.WARNING, logger="athena_pool.unlocker"):
+        assert len((await unlocker.run_once()).unlocked) == 1
+    assert caplog.records == [] and unlocker.stats.short_windows == 0
 
 
 async def test_solo_block_pays_its_finder_and_leaves_the_shared_round(bench: Bench) -> None:

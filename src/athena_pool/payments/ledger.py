@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from athena_pool.payments.reconcile import transfer_matches
+from athena_pool.payments.reconcile import belongs_to
 from athena_pool.rpc.wallet import WalletClient
 from athena_pool.storage.payment_store import BatchRecord, BatchState, PaymentStore, PayoutTotals
 
@@ -98,7 +98,7 @@ async def check_wallet_transfers(
         batch = batches.get(claims.get(transfer.tx_hash, ""))
         if batch is None:
             problems.append(f"wallet transfer {transfer.tx_hash} matches no payment record")
-        elif batch.state not in _CARRIES_TX or not transfer_matches(batch, transfer):
+        elif batch.state not in _CARRIES_TX or not belongs_to(batch, transfer):
             problems.append(f"wallet transfer {transfer.tx_hash} does not match its batch {batch.batch_id}")
         elif transfer.failed:
             problems.append(

@@ -172,15 +172,7 @@ def _batch(group: Sequence[DuePayout], rules: PayoutRules) -> PlannedBatch:
     return PlannedBatch(items, rules.transaction_fee(len(group)), payment_id, carries_payment_id=alone)
 
 
-def split_fundable(batches: Sequence[PlannedBatch], unlocked: int) -> tuple[list[PlannedBatch], int]:
-    """The batches the wallet's unlocked balance covers, in order, and the shortfall of the first one that
-    does not fit (0 when all fit). Later batches wait with it: a payout is never started half-funded, and
-    the queue keeps its order so small payouts do not overtake a large one forever."""
-    fundable: list[PlannedBatch] = []
-    left = unlocked
-    for batch in batches:
-        if batch.funds_needed > left:
-            return fundable, batch.funds_needed - left
-        fundable.append(batch)
-        left -= batch.funds_needed
-    return fundable, 0
+def shortfall(batch: PlannedBatch, unlocked: int) -> int:
+    """What the wallet's unlocked balance lacks to send `batch` (0 when it is covered): a payout is never
+    started half-funded."""
+    return max(0, batch.funds_needed - unlocked)

@@ -17,9 +17,14 @@ before the next action (see `storage/payment_store.py` and `lua/pay_*.lua`):
 Each pass first settles every open batch (a previous pass may have stopped anywhere): `reserved` and
 `retryable` ones are released (the wallet was never called, or refused), `submitted` ones finalized,
 `submitting` ones reconciled. While one of them cannot be settled yet, no new payment starts. Then the
-due balances are planned (`planner.py`), checked against the wallet's unlocked balance (a shortfall waits
-and is reported) and paid batch by batch. A lease in Redis, checked by every script, keeps a second
-processor from interfering.
+due balances are planned (`planner.py`) and paid batch by batch, each checked first against the wallet's
+unlocked balance as it is then (the change of the previous batch may be locked): a shortfall waits and is
+reported. A lease in Redis, checked by every script and renewed around every long wallet call, keeps a
+second processor from interfering.
+
+A transaction the wallet refuses as too large (too many outputs or inputs) is given back like any refusal,
+and from then on this processor plans at most half as many payees per transaction (down to one), so the
+next pass pays the same payees in smaller transactions instead of retrying the same one forever.
 """
 
 from __future__ import annotations
@@ -30,13 +35,15 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from redis.exceptions import RedisError
 
 from athena_pool.coins.profiles import Coin
 from athena_pool.payments.accounts import parse_account
-from athena_pool.payments.planner import PayoutRules, PlannedBatch, due_payouts, plan_batches, split_fundable
+from athena_pool.payments.planner import PayoutRules, PlannedBatch, due_payouts, plan_batches, shortfall
 from athena_pool.payments.reconcile import (
+    AbsenceRule,
     NotSent,
     Sent,
     TooEarly,
@@ -48,7 +55,7 @@ from athena_pool.payments.reconcile import (
 from athena_pool.payments.report import PaidBatch, PassReport
 from athena_pool.payments.settings import PaymentSettings
 from athena_pool.rpc.errors import RpcFailure
-from athena_pool.rpc.wallet import MARKER_BYTES, Destination, WalletClient
+from athena_pool.rpc.wallet import MARKER_BYTES, Destination, WalletClient, WalletSync
 from athena_pool.storage.payment_store import (
     BatchRecord,
     BatchState,
@@ -106,6 +113,16 @@ class PaymentProcessor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.interval)
 
+    def halve_batches(self, payees: int) -> None:
+        """The wallet refused a transaction of `payees` payees as too large: plan at most half as many per
+        transaction from now on (at least one)."""
+        limit = max(1, payees // 2)
+        if limit >= self.rules.max_addresses:
+            return
+        self.rules = replace(self.rules, max_addresses=limit)
+        log.warning("payments: the wallet refused a transaction of %d payees as too large; at most %d "
+                    "payees per transaction from now on", payees, limit)  # fmt: skip
+
     async def run_once(self) -> PassReport:
         report = PassReport(started_ms=self._now_ms())
         token = self._new_token()
@@ -146,11 +163,15 @@ class _Pass:
         clock: Callable[[], float],
         on_step: StepHook,
     ) -> None:
+        self.processor = processor
         self.store = processor.store
         self.wallet = processor.wallet
         self.coin = processor.coin
         self.settings = processor.settings
-        self.rules = processor.rules
+        self.absence = AbsenceRule(
+            confirmations=processor.settings.absence_confirmations,
+            wait_ms=int(processor.settings.absence_wait * 1000),
+        )
         self.token = token
         self.report = report
         self._lease_ms = lease_ms
@@ -182,10 +203,10 @@ class _Pass:
             self.report.manual_review.append(f"{batch.batch_id}: {batch.reason}")
 
     async def reconcile(self, batch: BatchRecord) -> Verdict:
-        sync = await self.wallet.sync()
+        sync = await self.sync()
         transfers = await self.wallet.get_outgoing_transfers(history_start(batch))
         owners = await self.store.tx_owners([t.tx_hash for t in transfers])
-        verdict = reconcile(batch, transfers, owners, sync, self.settings.absence_confirmations)
+        verdict = reconcile(batch, transfers, owners, sync, self.absence, self.now_ms())
         if isinstance(verdict, Sent):
             await self.record_sent(batch.batch_id, verdict.transfer.tx_hash, verdict.transfer.fee,
                                    "reconciliation")  # fmt: skip
@@ -207,31 +228,32 @@ class _Pass:
         batches = await self.plan()
         if not batches:
             return
-        sync = await self.wallet.sync()
-        if not sync.synced:
+        if not (await self.sync()).synced:
             self.report.batches_waiting = len(batches)
             self.report.error = "the wallet is not synced with its daemon"
             return
-        balance = await self.wallet.get_balance()
-        fundable, shortfall = split_fundable(batches, balance.unlocked)
-        self.report.waiting_for_funds = shortfall
-        self.report.batches_waiting = len(batches) - len(fundable)
-        for index, planned in enumerate(fundable):
-            if not await self.pay(planned):
-                self.report.batches_waiting += len(fundable) - index - 1
+        for index, planned in enumerate(batches):
+            # Read before every batch, not once: the previous batch's change may be locked now. Later
+            # batches wait with a short one, so small payouts never overtake a large one forever.
+            missing = shortfall(planned, (await self.wallet.get_balance()).unlocked)
+            if missing or not await self.pay(planned):
+                self.report.waiting_for_funds = missing
+                self.report.batches_waiting = len(batches) - index - (0 if missing else 1)
                 return
 
     async def plan(self) -> list[PlannedBatch]:
         balances = await self.store.balances()
         thresholds = await self.store.thresholds(sorted(balances))
         busy = (await self.store.pending()).keys()
-        due, unpayable = due_payouts(balances, thresholds, busy, self.rules,
+        rules = self.processor.rules
+        due, unpayable = due_payouts(balances, thresholds, busy, rules,
                                      lambda account: parse_account(account, self.coin))  # fmt: skip
         self.report.unpayable.extend(f"{u.account}: {u.reason}" for u in unpayable)
-        return plan_batches(due, self.rules)
+        return plan_batches(due, rules)
 
     async def pay(self, planned: PlannedBatch) -> bool:
-        """Pays one batch. False when the pass must stop: the wallet's answer left the batch's fate open."""
+        """Pays one batch. False when the pass must stop: the wallet's answer left the batch's fate open, or
+        the transaction was too large and the rest of the pass was planned at that size too."""
         await self.renew()
         batch = self.new_batch(planned)
         short = await self.store.reserve(self.token, batch)
@@ -240,7 +262,7 @@ class _Pass:
             return True
         await self.step("reserved", batch.batch_id)
         try:
-            start_height = (await self.wallet.sync()).height
+            start_height = (await self.sync()).height
         except RpcFailure:
             await self.release(
                 batch.batch_id, "the wallet did not answer before sending", BatchState.RESERVED
@@ -262,12 +284,21 @@ class _Pass:
                 marker=batch.marker,
             )
         except RpcFailure as error:
-            return await self.transfer_failed(batch.batch_id, error)
+            return await self.transfer_failed(batch, error)
         await self.step("sent", batch.batch_id)
         await self.record_sent(batch.batch_id, result.tx_hash, result.fee, "reply")
         return True
 
-    async def transfer_failed(self, batch_id: str, error: RpcFailure) -> bool:
+    async def transfer_failed(self, batch: NewBatch, error: RpcFailure) -> bool:
+        batch_id = batch.batch_id
+        if self.wallet.too_large(error):
+            await self.give_back_unsent(batch_id, f"wallet refused, too large: {error}")
+            if len(batch.items) == 1:  # nothing to split: the others are paid meanwhile
+                log.error("payments: batch %s: a transaction to one payee is too large: the pool wallet's "
+                          "outputs need consolidating", batch_id)  # fmt: skip
+                return True
+            self.processor.halve_batches(len(batch.items))
+            return False  # the rest of this pass was planned at the old size: the next pass re-plans
         if self.wallet.proves_not_sent(error):
             await self.give_back_unsent(batch_id, f"wallet refused: {error}")
             return True
@@ -335,6 +366,14 @@ class _Pass:
 
     async def renew(self) -> None:
         await self.store.renew_lease(self.token, self._lease_ms)
+
+    async def sync(self) -> WalletSync:
+        """The wallet's sync, the lease renewed around it: on monero-wallet-rpc it is a refresh that may take
+        up to `transfer_timeout`, like the transfer that may follow."""
+        await self.renew()
+        sync = await self.wallet.sync()
+        await self.renew()
+        return sync
 
     async def step(self, name: str, batch_id: str) -> None:
         await self._on_step(name, batch_id)

@@ -5,10 +5,12 @@ cannot tell (several matching transfers, a transfer with unknown destinations, a
 stay reserved until someone who looked at the wallet (and the chain) decides:
 
 - `resolve_as_sent`: the transaction `tx_hash` carries the batch. The wallet must know it, as an outgoing
-  transfer with exactly the batch's destinations and amounts, owned by no other batch. The batch is then
+  transfer with exactly the batch's destinations and amounts, or (a wallet rebuilt from its keys, which
+  no longer knows the destinations) with the batch's marker, owned by no other batch. The batch is then
   finalized like any other.
 - `resolve_as_not_sent`: it was never sent. Refused while an unowned transfer in the wallet's history
-  matches the batch. The reserved amounts go back to the balances and are paid again later.
+  may carry the batch (it matches, carries its marker, or goes to unknown destinations and is not
+  provably another's). The reserved amounts go back to the balances and are paid again later.
 
 Both take the payment lease for the moment of the decision, so they never race the processor.
 """
@@ -20,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from athena_pool.payments.reconcile import history_start, transfer_matches
+from athena_pool.payments.reconcile import belongs_to, history_start, may_carry
 from athena_pool.rpc.wallet import WalletClient
 from athena_pool.storage.payment_store import BatchRecord, BatchState, PaymentStore
 
@@ -42,7 +44,7 @@ async def resolve_as_sent(
     async with _lease(store) as token:
         batch = await _held_batch(store, batch_id)
         transfer = await wallet.get_transfer(tx_hash)
-        if transfer is None or not transfer_matches(batch, transfer):
+        if transfer is None or not belongs_to(batch, transfer):
             raise ReviewError(f"the wallet has no outgoing transfer {tx_hash} matching batch {batch_id}")
         if transfer.failed:
             raise ReviewError(f"transfer {tx_hash} failed: it paid nobody")
@@ -68,11 +70,7 @@ async def resolve_as_not_sent(
         transfers = await wallet.get_outgoing_transfers(history_start(batch))
         owners = await store.tx_owners([t.tx_hash for t in transfers])
         suspects = [
-            t.tx_hash
-            for t in transfers
-            if t.tx_hash not in owners
-            and not t.failed
-            and (transfer_matches(batch, t) or not t.destinations_known)
+            t.tx_hash for t in transfers if t.tx_hash not in owners and not t.failed and may_carry(batch, t)
         ]
         if suspects:
             raise ReviewError(f"wallet transfers {', '.join(suspects)} may carry batch {batch_id}")

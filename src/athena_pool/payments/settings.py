@@ -65,7 +65,14 @@ class PaymentSettings:
       funds and to charge miners. With `miner_pays_fee` the fee is deducted from the payouts: each payee
       pays `fee` with `fee_per_destination`, else an equal share of it (the first payees pay the remainder).
     - A transfer whose reply was lost is proven absent once the wallet is `absence_confirmations` blocks
-      past the height recorded before the call with no matching transfer in its history.
+      past the height recorded before the call AND `wallet.transfer_timeout + absence_margin` seconds have
+      passed since the call began, with no matching transfer in its history. Blocks alone prove nothing
+      while the call may still be running (3 TurtleCoin blocks are 90 s, less than the 120 s default
+      transfer timeout), and a wallet may still build and relay a transfer after the pool stopped waiting:
+      `absence_margin` is that grace: at least one ordinary call's `wallet.timeout`, which is its default.
+    - `lease_time`: a pass renews its lease before and after every long wallet call (transfer, and on
+      monero-wallet-rpc the refresh of `sync`, both bounded by `wallet.transfer_timeout`), so the longest
+      stretch without a renewal is one long call and two ordinary ones; the lease must outlast it.
     """
 
     enabled: bool = False
@@ -81,6 +88,7 @@ class PaymentSettings:
     mixin: int | None = None  # walletd's anonymity; None: the wallet's default. Monero fixes the ring size.
     unlock_time: int = 0
     absence_confirmations: int = 3
+    absence_margin: float | None = None  # seconds past wallet.transfer_timeout; None: wallet.timeout
     lease_time: float = 300.0  # seconds a pass may go without renewing the payment lease
     wallet: WalletSettings = field(default_factory=WalletSettings)
 
@@ -88,6 +96,12 @@ class PaymentSettings:
         problems = self._problems()
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def absence_wait(self) -> float:
+        """Seconds from the start of a wallet call before its transfer can be proven absent."""
+        margin = self.wallet.timeout if self.absence_margin is None else self.absence_margin
+        return self.wallet.transfer_timeout + margin
 
     def _problems(self) -> list[str]:
         problems = []
@@ -105,6 +119,11 @@ class PaymentSettings:
             problems.append("max_transaction_amount, fee and unlock_time must not be negative")
         if self.absence_confirmations < 1:
             problems.append("absence_confirmations must be at least 1")
+        if self.absence_margin is not None and self.absence_margin < self.wallet.timeout:
+            problems.append(
+                f"absence_margin ({self.absence_margin:g} s) must be at least wallet.timeout "
+                f"({self.wallet.timeout:g} s): a wallet may still send a transfer after its call timed out"
+            )
         if self.lease_time <= self.wallet.transfer_timeout + 2 * self.wallet.timeout:
             problems.append("lease_time must exceed wallet.transfer_timeout + 2 x wallet.timeout")
         if self.wallet.dialect == "monero" and self.max_addresses > MONERO_MAX_DESTINATIONS:

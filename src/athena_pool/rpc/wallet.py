@@ -7,9 +7,10 @@ Dialects:
 - `monero`: monero-wallet-rpc: `transfer`, `get_balance`, `get_height`, `refresh`, `get_transfers`,
   `get_transfer_by_txid`. HTTP digest login when the wallet was started with `--rpc-login`.
 
-The payment processor needs four things from a wallet: how much it may spend, a transfer, a way to recognise
+The payment processor needs five things from a wallet: how much it may spend, a transfer, a way to recognise
 its own transfers afterwards (destinations, amounts, payment id, height, and on walletd a marker we put in
-the transaction's extra) and whether a refusal proves that nothing was sent. Every call has a timeout;
+the transaction's extra), whether a refusal proves that nothing was sent, and whether it refused a
+transaction for being too large (the batch must then be split). Every call has a timeout;
 `transfer` and `sync` get a longer one, since building a transaction (or catching up) takes a while.
 """
 
@@ -34,6 +35,7 @@ MARKER_BYTES = 16
 # nor 0x01 (encrypted payment id), so no wallet reads the marker as a payment id.
 _EXTRA_NONCE_TAG = "02"
 _MARKER_TAG = "50"
+_PAYMENT_ID_NONCE = "2100"  # 33 bytes: TX_EXTRA_NONCE_PAYMENT_ID (00), then the 32-byte id
 _WALLETD_PAGE_BLOCKS = 10_000
 _WALLETD_UNCONFIRMED = 2**32 - 1  # blockIndex of a transaction not in a block yet
 _WALLETD_FAILED_STATES = frozenset({1, 2, 4})  # failed, cancelled, deleted
@@ -73,8 +75,9 @@ class OutgoingTransfer:
     height: int | None  # block height, None while unconfirmed
     extra_hex: str | None  # None when the dialect does not report the extra
     failed: bool = False  # the wallet gave up on it (failed, cancelled, double spend)
-    # False when the wallet saw the coins leave but does not know where to (monero after its cache was
-    # lost or the wallet restored from keys): such a transfer could be anyone's payment.
+    # False when the wallet saw the coins leave but does not know where to: a wallet restored from its keys
+    # (monero after its cache was lost, walletd reset or rebuilt) sees the spent inputs and its change,
+    # never the payees. Such a transfer could be anyone's payment, unless its extra says otherwise.
     destinations_known: bool = True
 
 
@@ -124,6 +127,11 @@ class WalletClient(Protocol):
         """True only for a refusal the wallet gives before anything reaches the network."""
         ...
 
+    def too_large(self, error: RpcFailure) -> bool:
+        """True for the refusal of a transaction too large to build (too many outputs or inputs); it also
+        proves nothing was sent. Fewer payees per transaction may fit."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -136,6 +144,11 @@ def marker_extra(marker: str) -> str:
 
 def extra_has_marker(extra_hex: str, marker: str) -> bool:
     return marker_extra(marker)[2:] in extra_hex.lower()
+
+
+def extra_has_payment_id(extra_hex: str, payment_id: str) -> bool:
+    """The extra carries `payment_id` (64 hex) as TX_EXTRA_NONCE_PAYMENT_ID: 02 21 00 <id>."""
+    return _EXTRA_NONCE_TAG + _PAYMENT_ID_NONCE + payment_id.lower() in extra_hex.lower()
 
 
 def _check_marker(marker: str) -> None:
@@ -159,6 +172,7 @@ def _check_destinations(destinations: Sequence[Destination]) -> None:
 _WALLETD_ENVELOPE_REFUSALS = frozenset({-32604, -32600, -32601, -3600})
 _WALLETD_WALLET_ERROR = -32700
 _WALLETD_VALIDATION_CODES = frozenset({1, 2, 3, 6, 7, 8, 9, 10, 11, 17, 22, 29, 30, 31, 32, 33})
+_WALLETD_TRANSACTION_SIZE_TOO_BIG = 8
 
 
 class WalletdClient:
@@ -264,8 +278,14 @@ class WalletdClient:
             return False
         if error.code in _WALLETD_ENVELOPE_REFUSALS:
             return True
-        code = error.application_code if isinstance(error, WalletRpcError) else None
-        return error.code == _WALLETD_WALLET_ERROR and code in _WALLETD_VALIDATION_CODES
+        return error.code == _WALLETD_WALLET_ERROR and _application_code(error) in _WALLETD_VALIDATION_CODES
+
+    def too_large(self, error: RpcFailure) -> bool:
+        return (
+            isinstance(error, WalletRpcError)
+            and error.code == _WALLETD_WALLET_ERROR
+            and error.application_code == _WALLETD_TRANSACTION_SIZE_TOO_BIG
+        )
 
     async def _confirmed_page(self, first: int, count: int, own: frozenset[str]) -> list[OutgoingTransfer]:
         what = "getTransactions"
@@ -336,8 +356,16 @@ def _walletd_error(error: Any, method: str) -> RpcFailure:
     return WalletRpcError(code, message, application_code)
 
 
+def _application_code(error: RpcError) -> int | None:
+    return error.application_code if isinstance(error, WalletRpcError) else None
+
+
 def _walletd_outgoing(info: dict[str, Any], own: frozenset[str], what: str) -> OutgoingTransfer | None:
-    """A walletd transaction info as an outgoing transfer; None for coinbase and incoming transactions."""
+    """A walletd transaction info as an outgoing transfer; None for coinbase and incoming transactions.
+
+    A walletd rebuilt from its keys (reset, or a lost wallet file) lists an outgoing transaction with only
+    its own address (the debit and the change): no foreign destination, so they count as unknown. Its
+    extra (with our marker) and payment id come from the chain and survive the rebuild."""
     amount = info.get("amount")
     if info.get("isBase") is True or not isinstance(amount, int) or amount >= 0:
         return None
@@ -360,6 +388,7 @@ def _walletd_outgoing(info: dict[str, Any], own: frozenset[str], what: str) -> O
         height=None if block_index == _WALLETD_UNCONFIRMED else block_index,
         extra_hex=info["extra"] if isinstance(info.get("extra"), str) else None,
         failed=state in _WALLETD_FAILED_STATES,
+        destinations_known=bool(destinations),
     )
 
 
@@ -387,6 +416,7 @@ _MONERO_PRE_SEND_CODES = frozenset(
     }
 )
 _MONERO_WRONG_TXID = -8
+_MONERO_TX_TOO_LARGE = -18
 
 
 class MoneroWalletClient:
@@ -486,6 +516,9 @@ class MoneroWalletClient:
 
     def proves_not_sent(self, error: RpcFailure) -> bool:
         return isinstance(error, RpcError) and error.code in _MONERO_PRE_SEND_CODES
+
+    def too_large(self, error: RpcFailure) -> bool:
+        return isinstance(error, RpcError) and error.code == _MONERO_TX_TOO_LARGE
 
 
 def _monero_outgoing(entry: dict[str, Any], what: str) -> OutgoingTransfer:

@@ -15,7 +15,18 @@ from athena_pool.storage.ledger import DEFAULT_CREDIT_HISTORY
 
 @dataclass(frozen=True)
 class UnlockerSettings:
-    """Percentages are exact decimals ("0.5" is half a percent); no float reaches an amount."""
+    """Percentages are exact decimals ("0.5" is half a percent); no float reaches an amount.
+
+    `pplns_factor`: a PPLNS block pays the newest shares worth factor x its network difficulty. They are
+    read from the share stream, which keeps at most `redis.limits.pplns_max_entries` shares (StoreLimits,
+    1,000,000 by default) and silently drops the oldest beyond that. Size the cap for the largest window
+    in entries:
+    factor x network difficulty / the smallest share difficulty the ports hand out (a vardiff minimum or a
+    fixed port difficulty), plus the shares recorded while a block waits `unlock_depth` blocks, since the
+    window is read when the block unlocks. Example: factor 2, network difficulty 300 G and shares of at
+    least 100 k need 6 M entries, far past the default cap; raise the smallest share difficulty or the cap.
+    A window that comes up short is credited on what was there and logged as a warning.
+    """
 
     enabled: bool = True
     interval: float = 30.0  # seconds between passes over the candidates

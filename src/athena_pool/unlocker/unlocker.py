@@ -26,7 +26,7 @@ from athena_pool.rpc.daemon import BlockHeader, DaemonClient
 from athena_pool.rpc.errors import RpcError, RpcFailure
 from athena_pool.storage import BlockRecord, Store
 from athena_pool.storage.keys import block_member
-from athena_pool.storage.ledger import Ledger
+from athena_pool.storage.ledger import BlockCredit, Ledger
 from athena_pool.unlocker.classify import Depths, Verdict, classify
 from athena_pool.unlocker.config import UnlockerSettings, UnlockRules
 from athena_pool.unlocker.payouts import plan_credit
@@ -66,6 +66,7 @@ class UnlockerStats:
     last_ok_ms: int = 0
     last_error: str | None = None
     block_errors: int = 0  # candidates skipped because of a problem with that block alone
+    short_windows: int = 0  # PPLNS blocks credited on less share difficulty than their window
 
 
 @dataclass
@@ -198,7 +199,24 @@ class BlockUnlocker:
             _member(block), credit.reward_atomic, len(credit.credits), credit.credited_atomic,
             credit.fee_atomic + credit.remainder_atomic, credit.scheme,
         )  # fmt: skip
+        self._warn_if_short(block, credit)
         return True
+
+    def _warn_if_short(self, block: BlockRecord, credit: BlockCredit) -> None:
+        """A PPLNS window that found less share difficulty than factor x network difficulty: the pool is
+        young, or the share stream's cap trimmed shares the window needed (see UnlockerSettings)."""
+        window, shares = credit.details.get("pplns_window"), credit.details.get("pplns_shares")
+        if window is None or shares is None or int(shares) >= int(window):
+            return
+        self.stats.short_windows += 1
+        log.warning(
+            "block %s: its PPLNS window came up short, %s of %s share difficulty (factor %s x network "
+            "difficulty %d). Either the pool has not recorded that much yet, or the share stream's cap "
+            "(redis.limits.pplns_max_entries, %d shares) dropped shares the window needed: the cap must "
+            "hold factor x network difficulty / the smallest share difficulty, plus an unlock depth",
+            _member(block), shares, window, self.rules.pplns_factor, block.candidate.network_difficulty,
+            self._store.limits.pplns_max_entries,
+        )  # fmt: skip
 
     async def _orphan(self, block: BlockRecord, header: BlockHeader | None) -> bool:
         c = block.candidate
