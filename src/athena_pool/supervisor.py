@@ -461,7 +461,9 @@ async def _start_api(
             limits=config.redis.limits,
             ports=ports,
             probes=probes,
-            log_ring=ring,
+            # A pool process publishes its lines to Redis (where the API reads them): its ring here too
+            # would show every line twice.
+            log_ring=ring if stratum_role is None else None,
             admin_secret=secret,
             wallet=wallet,
             configure_app=add_web_routes,

@@ -5,6 +5,7 @@ composition root will wire them. The miner's worker is named like an XSS payload
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -158,6 +159,25 @@ async def the_pools_own_api_talks_to_the_devnet_wallet(
             return checks.get("services") if "wallet" in checks.get("services", {}) else None
 
     assert await eventually(services, "the wallet probe") == {"daemon": True, "wallet": True}
+    await the_pools_own_api_shows_each_log_line_once(http, pool.api_url)
+
+
+async def the_pools_own_api_shows_each_log_line_once(http: aiohttp.ClientSession, api_url: str) -> None:
+    """The pool process publishes its log lines to Redis and serves the API that reads them: a line shows
+    once, from the publishing instance (not a second time from the API's own process)."""
+    marker = f"log line {time.time_ns()}"
+    logging.getLogger("athena_pool.test").warning(marker)
+
+    async def marked() -> list[Any] | None:
+        async with http.get(
+            api_url + "/api/v1/admin/logs", headers={"Authorization": f"Bearer {ADMIN_SECRET}"}
+        ) as response:
+            assert response.status == 200, await response.text()
+            lines = [line for line in (await response.json())["items"] if line["message"] == marker]
+        return lines if any(line["instance"] != "api" for line in lines) else None
+
+    lines = await eventually(marked, "the log line published")
+    assert len(lines) == 1, lines
 
 
 async def get_items(get: Callable[[str], Awaitable[Any]], path: str) -> list[Any]:
