@@ -112,6 +112,18 @@ def test_chart_average_counts_missing_points_as_zero() -> None:
     assert chart_average(points, now_s=5000, span_s=1200, step_s=600) == 0
 
 
+def test_chart_average_of_a_young_pool_divides_by_the_time_it_has_charted() -> None:
+    """A pool charting since 1200 s (steps of 600 s): at 2000 s, two steps (1200, 1800) are all it has
+    measured; its 24 h average is the average over them, not a 72nd of it. Charted longer than the span:
+    the span."""
+    points = [(1200, 100.0, 1), (1800, 300.0, 2)]
+    day = 86_400
+    assert chart_average(points, 2000, day, 600, charted_since_s=1200) == (100 + 300) / 2
+    assert chart_average(points, 2000, 600, 600, charted_since_s=1200) == 300
+    assert chart_average(points, 1200 + day + 10, day, 600, charted_since_s=1200) == 300 * 600 / day
+    assert chart_average([], 2000, day, 600, charted_since_s=None) == 0
+
+
 def test_truncated_addresses() -> None:
     assert truncate_address("abcdefghijklmnopqrstuvwxyz") == "abcdefg...tuvwxyz"
     assert truncate_address("short") == "short"

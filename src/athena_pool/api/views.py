@@ -11,7 +11,7 @@ from typing import Any
 from athena_pool.api.context import ApiContext
 from athena_pool.api.snapshot import MinerLive, PoolSnapshot, measured_span_s, worker_rates
 from athena_pool.storage import ActivityStats, RewardType, ShareKind
-from athena_pool.storage.api_store import AccountMoney, ChartPoint, ScoredEntry
+from athena_pool.storage.api_store import AccountMoney, ChartPoint, ChartSeries, ScoredEntry
 from athena_pool.storage.stats import BlockRecord
 
 HOUR_S = 3_600
@@ -30,10 +30,24 @@ def mask_email(email: str | None) -> str | None:
     return f"{name[:1]}***@{domain}"
 
 
-def chart_average(points: Sequence[ChartPoint], now_s: int, span_s: int, step_s: int) -> float:
-    """Average hashrate over the last `span_s`: each point stands for one step, missing points for zero."""
+def chart_average(
+    points: Sequence[ChartPoint], now_s: int, span_s: int, step_s: int, charted_since_s: int | None = None
+) -> float:
+    """Average hashrate over the last `span_s`: each point stands for one step, missing points for zero
+    (the miner did not mine then). `charted_since_s`, the start of the pool's first chart step: a pool
+    charting for less than `span_s` divides by the time it has charted, not by the whole span (else a
+    pool up for an hour would show a 24 h average of a 24th of the truth)."""
     covered = [(t, v) for t, v, _ in points if now_s - span_s < t <= now_s]
-    return sum(v * step_s for _, v in covered) / span_s
+    measured_s = span_s
+    if charted_since_s is not None:
+        measured_s = min(span_s, max(step_s, now_s // step_s * step_s - charted_since_s + step_s))
+    return sum(v * step_s for _, v in covered) / measured_s
+
+
+def charted_since_s(snapshot: PoolSnapshot) -> int | None:
+    """The start of the pool's oldest hashrate chart step (pool charts are collected whatever the load)."""
+    points = snapshot.charts.get(ChartSeries.HASHRATE) or ()
+    return int(points[0][0]) if points else None
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,8 @@ async def load_miner(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> M
     chart = await ctx.api_store.miner_chart(account)
     live = snapshot.miners.get(account)
     hourly = await _hourly_rates(ctx, snapshot, account) if activity else {}
-    workers = await _workers(ctx, account, live, hourly, now_s)
+    since_s = charted_since_s(snapshot)
+    workers = await _workers(ctx, account, live, hourly, now_s, since_s)
     round_prop = await ctx.api_store.round_share(account) if activity else 0
     return MinerDetails(
         account=account,
@@ -91,8 +106,8 @@ async def load_miner(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -> M
         round_prop=round_prop,
         round_solo=await ctx.store.round_total(RewardType.SOLO, account) if activity else 0,
         hashrate_1h=sum(hourly.values()),
-        hashrate_6h=chart_average(chart, now_s, SPANS_S["6h"], step),
-        hashrate_24h=chart_average(chart, now_s, SPANS_S["24h"], step),
+        hashrate_6h=chart_average(chart, now_s, SPANS_S["6h"], step, since_s),
+        hashrate_24h=chart_average(chart, now_s, SPANS_S["24h"], step, since_s),
         chart=tuple(chart),
         workers=workers,
         email=await ctx.api_store.get_email(account),
@@ -112,7 +127,12 @@ async def _hourly_rates(ctx: ApiContext, snapshot: PoolSnapshot, account: str) -
 
 
 async def _workers(
-    ctx: ApiContext, account: str, live: MinerLive | None, hourly: Mapping[str, float], now_s: int
+    ctx: ApiContext,
+    account: str,
+    live: MinerLive | None,
+    hourly: Mapping[str, float],
+    now_s: int,
+    since_s: int | None,
 ) -> tuple[WorkerDetails, ...]:
     stats = await ctx.store.worker_stats(account)
     if not stats:
@@ -129,12 +149,18 @@ async def _workers(
                 activity=activity,
                 hashrate=current.get(name, 0.0),
                 hashrate_1h=hourly.get(name, 0.0),
-                hashrate_6h=None if chart is None else chart_average(chart, now_s, SPANS_S["6h"], step),
-                hashrate_24h=None if chart is None else chart_average(chart, now_s, SPANS_S["24h"], step),
+                hashrate_6h=_average(chart, now_s, SPANS_S["6h"], step, since_s),
+                hashrate_24h=_average(chart, now_s, SPANS_S["24h"], step, since_s),
             )
         )
     workers.sort(key=lambda w: (w.activity.last_seen_ms, w.name), reverse=True)
     return tuple(workers)
+
+
+def _average(
+    chart: Sequence[ChartPoint] | None, now_s: int, span_s: int, step_s: int, since_s: int | None
+) -> float | None:
+    return None if chart is None else chart_average(chart, now_s, span_s, step_s, since_s)
 
 
 def block_status(record: BlockRecord) -> str:
