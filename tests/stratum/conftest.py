@@ -21,10 +21,11 @@ from stratum_fakes import (
     default_ports,
     validate_test_address,
 )
-from stratum_support import redis_server, self_signed_certificate
+from stratum_support import self_signed_certificate
 
 from athena_pool.storage.bans_store import BanStore
 from athena_pool.stratum import PortConfig, StratumConfig, StratumLimits, StratumServer
+from redis_support import RedisServer
 
 
 @pytest.fixture
@@ -90,8 +91,11 @@ async def pool(make_pool: PoolFactory) -> Pool:
 
 @pytest.fixture(scope="session")
 def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with redis_server(tmp_path_factory.mktemp("stratum-redis")) as port:
-        yield port
+    """A memory-only redis-server of the stratum tests' own (never the shared 6379)."""
+    server = RedisServer(tmp_path_factory.mktemp("stratum-redis"))
+    server.start()
+    yield server.port
+    server.kill()
 
 
 @pytest.fixture

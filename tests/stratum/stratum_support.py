@@ -1,20 +1,14 @@
-"""Back ends for the protection tests: a private redis-server, a TLS certificate, PROXY-ed connections."""
+"""Back ends for the protection tests: a TLS certificate, PROXY-ed connections (the private redis-server is
+`redis_support.RedisServer`)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
-import shutil
 import socket
 import ssl
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,40 +35,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@contextlib.contextmanager
-def redis_server(data_dir: Path) -> Iterator[int]:
-    """A memory-only redis-server child on a free port of its own (never the shared 6379)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_ready(port)
-        yield port
-    finally:
-        process.kill()
-        process.wait(timeout=20)
-
-
-def _wait_ready(port: int) -> None:
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if client.ping():
-                client.close()
-                return
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
