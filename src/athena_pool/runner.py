@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import uvloop
 
+from athena_pool.aio import cancel_until_done
 from athena_pool.config import (
     ConfigError,
     LoadedConfig,
@@ -211,11 +211,7 @@ async def _until_stop_or_failure(pool: RunningPool, roles: Sequence[str], stop: 
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     failed = pool.failed.is_set() and not stop.is_set()
     log.log(logging.ERROR if failed else logging.INFO, "stopping%s", " after a failure" if failed else "")
-    for task in [*waits, reporter]:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    await cancel_until_done(*waits, reporter)
     return failed
 
 

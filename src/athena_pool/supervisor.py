@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
+from athena_pool.aio import cancel_until_done
 from athena_pool.api import (
     LiveSources,
     LiveStatsPublisher,
@@ -318,7 +319,7 @@ async def _start_payments(
         # asyncio.wait, not wait_for: a task that already died must not raise its error again here.
         await asyncio.wait({task}, timeout=PAYMENTS_STOP_TIMEOUT_S)
         if not task.done():
-            await _cancel_until_done(task)
+            await cancel_until_done(task)
 
     stack.push_async_callback(finish_pass_then_stop)
     return processor
@@ -518,7 +519,7 @@ def _background(
     task.add_done_callback(lambda done: _report_death(name, done, failed))
 
     async def stop() -> None:
-        await _cancel_until_done(task)
+        await cancel_until_done(task)
 
     stack.push_async_callback(stop)
 
@@ -585,16 +586,9 @@ def _now_ms() -> int:
 async def _wait_for_first_template(jobs: JobManager, daemon_url: str) -> None:
     while True:
         try:
-            await asyncio.wait_for(jobs.wait_for_template(), TEMPLATE_WAIT_LOG_S)
+            async with asyncio.timeout(TEMPLATE_WAIT_LOG_S):  # not wait_for: see athena_pool.aio
+                await jobs.wait_for_template()
             return
         except TimeoutError:
             problem = jobs.last_problem or "no answer yet"
             log.warning("waiting for a block template from %s: %s", daemon_url, problem)
-
-
-async def _cancel_until_done(task: asyncio.Task[None]) -> None:
-    """Cancel and wait; cancel again if the task swallowed it (a library deep in a Redis or HTTP call
-    can eat one cancellation, and the task would then sleep through its next interval)."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=1.0)

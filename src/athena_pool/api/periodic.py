@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from athena_pool.aio import cancel_until_done
+
 log = logging.getLogger(__name__)
 
 
@@ -43,9 +45,7 @@ class Periodic:
         try:
             await asyncio.wait_for(asyncio.shield(self._task), self._close_timeout)
         except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_until_done(self._task)
 
     async def _run(self) -> None:
         if self._delay_first and await self._stopped_within(self._interval):

@@ -13,7 +13,6 @@ logged and ignored. Nothing here raises out of the poller.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -21,6 +20,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from athena_pool.aio import cancel_until_done, wait_event
 from athena_pool.coins.errors import BlobError
 from athena_pool.coins.families import BlobFamily
 from athena_pool.jobs.contracts import NoTemplateError
@@ -209,13 +209,7 @@ class JobManager:
 
     async def stop(self) -> None:
         poller, self._poller = self._poller, None
-        if poller is not None:
-            poller.cancel()
-            await asyncio.gather(poller, return_exceptions=True)
-        hooks = list(self._hook_tasks)
-        for task in hooks:
-            task.cancel()
-        await asyncio.gather(*hooks, return_exceptions=True)
+        await cancel_until_done(poller, *self._hook_tasks)
 
     async def wait_for_template(self) -> Template:
         """The current template, waiting for the first one if there is none yet."""
@@ -253,8 +247,7 @@ class JobManager:
             await self._sleep_or_wake()
 
     async def _sleep_or_wake(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self.config.refresh_interval)
+        await wait_event(self._wake, self.config.refresh_interval)
         self._wake.clear()
 
     async def _fetch(self) -> BlockTemplate | None:

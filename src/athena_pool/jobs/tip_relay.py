@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from athena_pool.aio import cancel_until_done
 from athena_pool.jobs.template import Template
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,7 @@ class TipRelay:
         return (self._listener,) if self._listener is not None else ()
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *([self._listener] if self._listener is not None else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_until_done(*self._tasks, self._listener)
 
     # --- announcing ----------------------------------------------------------------------------------------
 

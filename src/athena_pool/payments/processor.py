@@ -30,7 +30,6 @@ next pass pays the same payees in smaller transactions instead of retrying the s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -39,6 +38,7 @@ from dataclasses import replace
 
 from redis.exceptions import RedisError
 
+from athena_pool.aio import wait_event
 from athena_pool.coins.profiles import Coin
 from athena_pool.payments.accounts import parse_account
 from athena_pool.payments.planner import PayoutRules, PlannedBatch, due_payouts, plan_batches, shortfall
@@ -110,8 +110,7 @@ class PaymentProcessor:
         while not stop.is_set():
             report = await self.run_once()
             log.log(logging.WARNING if report.error else logging.INFO, "payments: %s", report.summary())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.interval)
+            await wait_event(stop, self.settings.interval)
 
     def halve_batches(self, payees: int) -> None:
         """The wallet refused a transaction of `payees` payees as too large: plan at most half as many per

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from athena_pool.aio import cancel_until_done
 from athena_pool.storage.ops import CandidateOp, Op, ShareBatch, share_count
 from athena_pool.storage.records import BlockCandidate, ShareRecord
 from athena_pool.storage.spill import SpillFile
@@ -134,12 +135,12 @@ class ShareRecorder:
             raise RuntimeError("share recorder was not started")
         self._closing = True
         drained = await self.flush(timeout_s)
-        self._ticker.cancel()
         self._stopping = True
         self._wakeup.set()
+        await cancel_until_done(self._ticker)
         # The writer stops after its current attempt (at most write_timeout_s); cancelling it instead could
         # interrupt a spill-file write running in its thread.
-        await asyncio.gather(self._ticker, self._writer, return_exceptions=True)
+        await asyncio.gather(self._writer, return_exceptions=True)
         await asyncio.to_thread(self._save_leftovers)
         for entry in (*self._memory, *self._inbox):
             entry.mark_safe()

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from athena_pool.aio import wait_event
 from athena_pool.storage.bans_store import BanChanges, BanRecord, BanSnapshot
 from athena_pool.stratum.guard import Guard
 
@@ -62,8 +63,7 @@ class BanSync:
                 await self.sync_once()
             except Exception:  # a bug in one round must not end the sync for good
                 log.exception("ban sync failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
 
     async def sync_once(self) -> bool:

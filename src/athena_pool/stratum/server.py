@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
+from athena_pool.aio import cancel_until_done
 from athena_pool.jobs.contracts import JobSource, ShareJudge
 from athena_pool.storage.bans_store import BanRecord
 from athena_pool.stratum.address_cache import CachedAddressValidator
@@ -386,8 +387,7 @@ class StratumServer:
             session.abort()
 
     async def _stop_tasks(self) -> None:
-        tasks = [t for t in (*self._tasks, *self._handshakes, self._broadcast_task) if t is not None]
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_until_done(*self._tasks, *self._handshakes, self._broadcast_task)
         self._tasks.clear()
 
 
