@@ -211,8 +211,8 @@ class ScriptedRpc(JsonRpcClient):
         return await super().call(method, params, timeout=timeout)
 
     async def post_json(
-        self, path: str, body: Mapping[str, Any], *, timeout: float | None = None
+        self, path: str, body: Mapping[str, Any], *, timeout: float | None = None, label: str | None = None
     ) -> dict[str, Any]:
         params = body.get("params")
         await self._before(str(body.get("method")), params if isinstance(params, Mapping) else {})
-        return await super().post_json(path, body, timeout=timeout)
+        return await super().post_json(path, body, timeout=timeout, label=label)

@@ -32,7 +32,7 @@ from athena_pool.rpc.fields import (
     require_status_ok,
     require_str,
 )
-from athena_pool.rpc.jsonrpc import JsonRpcClient
+from athena_pool.rpc.jsonrpc import JsonRpcClient, reads_answer_of
 
 MAX_RESERVE_SIZE = 255  # the daemons' own limit for the extra-nonce field
 
@@ -140,6 +140,7 @@ class TurtleDaemonClient:
     def __init__(self, rpc: JsonRpcClient) -> None:
         self.rpc = rpc
 
+    @reads_answer_of("getblocktemplate")
     async def get_block_template(self, wallet_address: str, reserve_size: int) -> BlockTemplate:
         _check_reserve_size(reserve_size)
         what = "getblocktemplate"
@@ -155,24 +156,30 @@ class TurtleDaemonClient:
             reserved_offset_reported=require_int(answer, "reserved_offset", what),
         )
 
+    @reads_answer_of("submitblock")
     async def submit_block(self, blob: bytes) -> None:
         what = "submitblock"
         require_status_ok(require_object(await self.rpc.call(what, [blob.hex()]), what), what)
 
+    @reads_answer_of("getlastblockheader")
     async def get_last_block_header(self) -> BlockHeader:
         return _parse_header(await self.rpc.call("getlastblockheader", {}), "getlastblockheader")
 
+    @reads_answer_of("getblockheaderbyheight")
     async def get_block_header_by_height(self, height: int) -> BlockHeader:
         what = "getblockheaderbyheight"
         return _parse_header(await self.rpc.call(what, {"height": height}), what)
 
+    @reads_answer_of("getblockheaderbyhash")
     async def get_block_header_by_hash(self, hash_hex: str) -> BlockHeader:
         what = "getblockheaderbyhash"
         return _parse_header(await self.rpc.call(what, {"hash": _check_hash_hex(hash_hex)}), what)
 
+    @reads_answer_of("getblockcount")
     async def get_block_count(self) -> int:
         return _parse_count(await self.rpc.call("getblockcount", {}), "getblockcount")
 
+    @reads_answer_of("/getinfo")
     async def get_info(self) -> DaemonInfo:
         what = "/getinfo"
         answer = await self.rpc.get_json(what)
@@ -194,6 +201,7 @@ class MoneroDaemonClient:
     def __init__(self, rpc: JsonRpcClient) -> None:
         self.rpc = rpc
 
+    @reads_answer_of("get_block_template")
     async def get_block_template(self, wallet_address: str, reserve_size: int) -> BlockTemplate:
         _check_reserve_size(reserve_size)
         what = "get_block_template"
@@ -214,24 +222,30 @@ class MoneroDaemonClient:
             hashing_blob_reported=require_hex(answer, "blockhashing_blob", what),
         )
 
+    @reads_answer_of("submit_block")
     async def submit_block(self, blob: bytes) -> None:
         what = "submit_block"
         require_status_ok(require_object(await self.rpc.call(what, [blob.hex()]), what), what)
 
+    @reads_answer_of("get_last_block_header")
     async def get_last_block_header(self) -> BlockHeader:
         return _parse_header(await self.rpc.call("get_last_block_header", {}), "get_last_block_header")
 
+    @reads_answer_of("get_block_header_by_height")
     async def get_block_header_by_height(self, height: int) -> BlockHeader:
         what = "get_block_header_by_height"
         return _parse_header(await self.rpc.call(what, {"height": height}), what)
 
+    @reads_answer_of("get_block_header_by_hash")
     async def get_block_header_by_hash(self, hash_hex: str) -> BlockHeader:
         what = "get_block_header_by_hash"
         return _parse_header(await self.rpc.call(what, {"hash": _check_hash_hex(hash_hex)}), what)
 
+    @reads_answer_of("get_block_count")
     async def get_block_count(self) -> int:
         return _parse_count(await self.rpc.call("get_block_count", {}), "get_block_count")
 
+    @reads_answer_of("get_info")
     async def get_info(self) -> DaemonInfo:
         what = "get_info"
         answer = require_object(await self.rpc.call(what, {}), what)

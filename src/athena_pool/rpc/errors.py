@@ -13,6 +13,8 @@ from __future__ import annotations
 class RpcFailure(Exception):  # noqa: N818 - named for what it catches: any failure, not one error
     """Base of every error raised by the RPC clients."""
 
+    counted = False  # set once the RPC timings have counted it (each failure counts once)
+
 
 class RpcError(RpcFailure):
     """The daemon returned a JSON-RPC error object."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import aiohttp
 
@@ -97,10 +98,11 @@ class JsonRpcClient:
             return _require_object(await self._exchange("GET", path, None, timeout, what=path), path)
 
     async def post_json(
-        self, path: str, body: Mapping[str, Any], *, timeout: float | None = None
+        self, path: str, body: Mapping[str, Any], *, timeout: float | None = None, label: str | None = None
     ) -> dict[str, Any]:
-        """A plain POST of a JSON object returning a JSON object (e.g. monerod's `/get_info`)."""
-        with self._timed(path):
+        """A plain POST of a JSON object returning a JSON object (e.g. monerod's `/get_info`). `label`
+        names the call in the timings (default: the path), for a JSON-RPC dialect built on this."""
+        with self._timed(label or path):
             return _require_object(await self._exchange("POST", path, body, timeout, what=path), path)
 
     @contextlib.contextmanager
@@ -116,8 +118,22 @@ class JsonRpcClient:
             yield
         except RpcFailure as exc:
             self._timings.record(method, time.perf_counter() - started, _error_kind(exc))
+            exc.counted = True
             raise
         self._timings.record(method, time.perf_counter() - started)
+
+    @contextlib.contextmanager
+    def reading(self, method: str) -> Iterator[None]:
+        """Around a caller's reading of an answer to `method`: an answer its field checks find malformed
+        (RpcBadResponse) counts as a `bad_response` error of `method`, as one the transport could not
+        parse does. A failure already counted (by the call itself, or an inner `reading`) is not again."""
+        try:
+            yield
+        except RpcBadResponse as exc:
+            if self._timings is not None and not exc.counted:
+                self._timings.record_error(method, _error_kind(exc))
+            exc.counted = True
+            raise
 
     async def _exchange(self, verb: str, path: str, body: Any, timeout: float | None, *, what: str) -> Any:
         limit = self.timeout if timeout is None else timeout
@@ -212,3 +228,33 @@ def _require_object(decoded: Any, what: str) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise RpcBadResponse(f"{what}: answer is a {type(decoded).__name__}, not a JSON object")
     return decoded
+
+
+class HasRpc(Protocol):
+    rpc: JsonRpcClient
+
+
+Client = TypeVar("Client", bound=HasRpc)
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def reads_answer_of(
+    method: str,
+) -> Callable[
+    [Callable[Concatenate[Client, Params], Coroutine[Any, Any, Result]]],
+    Callable[Concatenate[Client, Params], Coroutine[Any, Any, Result]],
+]:
+    """A typed client's method that calls `method` and checks its answer: see `JsonRpcClient.reading`."""
+
+    def decorate(
+        read: Callable[Concatenate[Client, Params], Coroutine[Any, Any, Result]],
+    ) -> Callable[Concatenate[Client, Params], Coroutine[Any, Any, Result]]:
+        async def counted(client: Client, /, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+            with client.rpc.reading(method):
+                return await read(client, *args, **kwargs)
+
+        functools.update_wrapper(counted, read)
+        return counted
+
+    return decorate

@@ -62,6 +62,13 @@ class EndpointTimings:
             method = OTHER_METHOD
         self._methods.setdefault(method, MethodTimings()).add(max(0.0, seconds), error)
 
+    def record_error(self, method: str, error: str) -> None:
+        """A failure found after the call was timed (the caller's checks of the answer's fields)."""
+        if method not in self._methods and len(self._methods) >= MAX_METHODS:
+            method = OTHER_METHOD
+        errors = self._methods.setdefault(method, MethodTimings()).errors
+        errors[error] = errors.get(error, 0) + 1
+
     def method(self, name: str) -> MethodTimings | None:
         return self._methods.get(name)
 

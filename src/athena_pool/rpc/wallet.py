@@ -25,7 +25,7 @@ import aiohttp
 
 from athena_pool.rpc.errors import RpcBadResponse, RpcError, RpcFailure
 from athena_pool.rpc.fields import require_hash_hex, require_int, require_object, require_str
-from athena_pool.rpc.jsonrpc import DEFAULT_TIMEOUT, JsonRpcClient
+from athena_pool.rpc.jsonrpc import DEFAULT_TIMEOUT, JsonRpcClient, reads_answer_of
 from athena_pool.rpc.timings import EndpointTimings
 
 WALLET_DIALECTS = ("walletd", "monero")
@@ -198,6 +198,7 @@ class WalletdClient:
     async def close(self) -> None:
         await self.rpc.close()
 
+    @reads_answer_of("getBalance")
     async def get_balance(self) -> WalletBalance:
         what = "getBalance"
         answer = require_object(await self._call(what, {}), what)
@@ -209,6 +210,7 @@ class WalletdClient:
     async def get_height(self) -> int:
         return (await self.sync()).height
 
+    @reads_answer_of("getStatus")
     async def sync(self) -> WalletSync:
         what = "getStatus"
         answer = require_object(await self._call(what, {}), what)
@@ -217,6 +219,7 @@ class WalletdClient:
         # walletd processes blocks as its daemon hands them over; one block behind is normal mid-update.
         return WalletSync(height=count, synced=known - count <= 1)
 
+    @reads_answer_of("sendTransaction")
     async def transfer(
         self,
         destinations: Sequence[Destination],
@@ -262,6 +265,7 @@ class WalletdClient:
                     transfers.append(transfer)
         return transfers
 
+    @reads_answer_of("getTransaction")
     async def get_transfer(self, tx_hash: str) -> OutgoingTransfer | None:
         what = "getTransaction"
         try:
@@ -287,6 +291,7 @@ class WalletdClient:
             and error.application_code == _WALLETD_TRANSACTION_SIZE_TOO_BIG
         )
 
+    @reads_answer_of("getTransactions")
     async def _confirmed_page(self, first: int, count: int, own: frozenset[str]) -> list[OutgoingTransfer]:
         what = "getTransactions"
         params = {"firstBlockIndex": first, "blockCount": count}
@@ -305,6 +310,7 @@ class WalletdClient:
                     transfers.append(transfer)
         return transfers
 
+    @reads_answer_of("getUnconfirmedTransactionHashes")
     async def _unconfirmed_hashes(self) -> list[str]:
         what = "getUnconfirmedTransactionHashes"
         answer = require_object(await self._call(what, {}), what)
@@ -313,6 +319,7 @@ class WalletdClient:
             raise RpcBadResponse(f"{what}: transactionHashes is not a list")
         return [require_hash_hex({"transactionHash": h}, "transactionHash", what) for h in hashes]
 
+    @reads_answer_of("getAddresses")
     async def _addresses(self) -> frozenset[str]:
         if self._own_addresses is None:
             what = "getAddresses"
@@ -328,7 +335,7 @@ class WalletdClient:
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         if self._password is not None:
             body["password"] = self._password
-        reply = await self.rpc.post_json(self.rpc.rpc_path, body, timeout=timeout)
+        reply = await self.rpc.post_json(self.rpc.rpc_path, body, timeout=timeout, label=method)
         return _walletd_result(reply, request_id, method)
 
 
@@ -442,6 +449,7 @@ class MoneroWalletClient:
         if self._owned_session is not None and not self._owned_session.closed:
             await self._owned_session.close()
 
+    @reads_answer_of("get_balance")
     async def get_balance(self) -> WalletBalance:
         what = "get_balance"
         answer = require_object(await self.rpc.call(what, {"account_index": 0}), what)
@@ -449,16 +457,19 @@ class MoneroWalletClient:
         unlocked = require_int(answer, "unlocked_balance", what)
         return WalletBalance(unlocked=unlocked, locked=max(0, total - unlocked))
 
+    @reads_answer_of("get_height")
     async def get_height(self) -> int:
         what = "get_height"
         return require_int(require_object(await self.rpc.call(what), what), "height", what)
 
+    @reads_answer_of("refresh")
     async def sync(self) -> WalletSync:
         what = "refresh"
         require_object(await self.rpc.call(what, {}, timeout=self._transfer_timeout), what)
         # A refresh that returned has scanned up to the daemon's height of that moment.
         return WalletSync(height=await self.get_height(), synced=True)
 
+    @reads_answer_of("transfer")
     async def transfer(
         self,
         destinations: Sequence[Destination],
@@ -486,6 +497,7 @@ class MoneroWalletClient:
             tx_hash=require_hash_hex(answer, "tx_hash", what), fee=require_int(answer, "fee", what)
         )
 
+    @reads_answer_of("get_transfers")
     async def get_outgoing_transfers(self, since_height: int = 0) -> list[OutgoingTransfer]:
         what = "get_transfers"
         params: dict[str, Any] = {"out": True, "pending": True, "pool": True, "failed": True}
@@ -501,6 +513,7 @@ class MoneroWalletClient:
             transfers.extend(_monero_outgoing(require_object(e, what), what) for e in entries)
         return [t for t in transfers if t.height is None or t.height >= since_height]
 
+    @reads_answer_of("get_transfer_by_txid")
     async def get_transfer(self, tx_hash: str) -> OutgoingTransfer | None:
         what = "get_transfer_by_txid"
         try:
