@@ -8,8 +8,10 @@ itself, on 127.0.0.1) with a PROXY header naming a documentation address as the 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import ssl
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,21 @@ async def test_a_v2_local_health_check_is_served_as_the_balancer(make_pool: Pool
     pool = await proxy_pool(make_pool)
     client = await StratumClient.connect(pool.port, preamble=pp.v2_header(None) + b"GET / HTTP/1.0\r\n\r\n")
     assert (await client.read_until_closed()).startswith(b"HTTP/1.1 200 OK")
+
+
+async def test_closing_with_handshakes_in_flight_closes_their_sockets(make_pool: PoolFactory) -> None:
+    """Connections still in their PROXY header wait when the server closes: their handshakes are cancelled
+    and their sockets closed (not left to the garbage collector, which would warn of unclosed sockets)."""
+    pool = await proxy_pool(make_pool, proxy=ProxySettings(trusted=("127.0.0.1",), header_timeout=30))
+    waiting = [await StratumClient.connect(pool.port, preamble=b"PROXY TCP4 ") for _ in range(3)]
+    await wait_until(lambda: len(pool.server._handshakes) == 3)  # all three accepted, none a session yet
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await pool.server.close()
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    for client in waiting:
+        assert await client.read_until_closed() == b""
 
 
 async def test_a_proxy_header_from_an_untrusted_peer_closes_the_connection(make_pool: PoolFactory) -> None:

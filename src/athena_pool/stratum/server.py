@@ -244,6 +244,11 @@ class StratumServer:
         except (OSError, ssl.SSLError, EOFError) as exc:
             self._refuse(origin, f"handshake failed: {exc}", Abuse.TLS_FAILURE if tls else None)
             conn.close()
+        except (
+            asyncio.CancelledError
+        ):  # the server closes: the socket is no session's yet, nobody else closes it
+            conn.close()
+            raise
         finally:
             if admitted_ip is not None:
                 self.guard.release(admitted_ip)
