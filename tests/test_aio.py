@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import sys
 
-from athena_pool.aio import cancel_until_done, wait_event
+from athena_pool.aio import cancel_until_done, signal_child, wait_event
 
 
 async def test_true_when_set_false_when_the_time_runs_out() -> None:
@@ -60,3 +62,13 @@ async def test_cancel_until_done_cancels_again_what_swallowed_a_cancellation() -
     await asyncio.wait_for(cancel_until_done(stubborn, broken, None, retry_s=0.05), 5)
     assert stopped == [True] and stubborn.cancelled()
     assert isinstance(broken.exception(), RuntimeError)
+
+
+async def test_signal_child_kills_a_running_child_and_leaves_a_finished_one_alone() -> None:
+    running = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(60)")
+    signal_child(running, signal.SIGKILL)
+    assert await asyncio.wait_for(running.wait(), 10) == -signal.SIGKILL
+    finished = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
+    assert await finished.wait() == 3
+    signal_child(finished, signal.SIGKILL)  # its exit is known: nothing is sent
+    assert finished.returncode == 3

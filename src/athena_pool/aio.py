@@ -9,6 +9,8 @@ that awaits it would hang. Loops here wait with `wait_event`, which never loses 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from typing import Any
 
 
@@ -37,3 +39,14 @@ async def cancel_until_done(*tasks: asyncio.Task[Any] | None, retry_s: float = 1
         for task in done:
             if not task.cancelled():
                 task.exception()  # retrieved: no "exception was never retrieved" at garbage collection
+
+
+def signal_child(process: asyncio.subprocess.Process, signum: int) -> None:
+    """Sends `signum` to a child unless its exit is already known. Not `Process.send_signal` or `kill`:
+    those go through `Popen.send_signal`, which polls the child first and so may reap it behind asyncio's
+    child watcher if it has just exited; the watcher then reports exit code 255 instead of the real one.
+    A child that has exited but is not yet reaped keeps its pid, so the signal cannot reach another
+    process."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)

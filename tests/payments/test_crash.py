@@ -11,7 +11,6 @@ wallet transfer matches exactly one payment record, and every address received e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import signal
@@ -32,6 +31,7 @@ from payments_support import (
     integrated,
 )
 
+from athena_pool.aio import signal_child
 from athena_pool.devnet.runner import RunningDevnet
 from athena_pool.payments.ledger import check_ledger, check_wallet_transfers
 from athena_pool.rpc.wallet import WalletdClient
@@ -118,8 +118,7 @@ async def _kill_later(child: asyncio.subprocess.Process, delay: float) -> bytes:
     try:
         await asyncio.wait_for(child.wait(), delay)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):  # it may have exited in between
-            child.send_signal(signal.SIGKILL)
+        signal_child(child, signal.SIGKILL)  # unless it has exited in between
         await child.wait()
     return ready + await output
 

@@ -14,7 +14,6 @@ window is fixed from then on). At the end, after clean runs have settled everyth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import signal
 import sys
@@ -26,6 +25,7 @@ import redis.asyncio as aioredis
 from unlocker_process import crash_rules
 from unlocker_support import DevnetDriver, add_candidate, check_books, record, share
 
+from athena_pool.aio import signal_child
 from athena_pool.payments.schemes import SchemeName
 from athena_pool.storage import RewardType, ShareRecord, Store
 from athena_pool.storage.keys import block_member
@@ -133,13 +133,12 @@ async def run_unlocker(
             if kill is not None:
                 await wait_until_settled(ledger, before + kill.settled, process)
                 await asyncio.sleep(kill.extra_delay_s)
-                with contextlib.suppress(ProcessLookupError):  # it may have finished already
-                    process.send_signal(signal.SIGKILL)
+                signal_child(process, signal.SIGKILL)  # unless it has finished already
             rest = await process.stdout.read()
             returncode = await process.wait()
     finally:
         if process.returncode is None:
-            process.kill()
+            signal_child(process, signal.SIGKILL)
             await process.wait()
     if kill is None:
         assert returncode == 0, rest

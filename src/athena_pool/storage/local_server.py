@@ -10,11 +10,14 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from athena_pool.aio import signal_child
 
 log = logging.getLogger("athena_pool.storage")
 
@@ -80,7 +83,7 @@ async def _wait_until_ready(url: str, process: asyncio.subprocess.Process) -> No
         if await _answers(url):
             return
         await asyncio.sleep(0.1)
-    process.kill()
+    signal_child(process, signal.SIGKILL)
     raise LocalRedisError(f"redis-server did not answer on {url} within {STARTUP_TIMEOUT_S:.0f} s")
 
 
@@ -93,5 +96,5 @@ async def _stop(url: str, process: asyncio.subprocess.Process) -> None:
         try:
             await asyncio.wait_for(process.wait(), 10)
         except TimeoutError:
-            process.kill()
+            signal_child(process, signal.SIGKILL)
             await process.wait()
