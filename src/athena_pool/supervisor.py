@@ -162,9 +162,12 @@ async def run_pool(config: PoolConfig, roles: Collection[str] = ROLES) -> AsyncI
         ring = _recent_log_lines(config, stack)
         backends = await _start_backends(config, stack)
         stratum_role = await _start_stratum_role(config, backends, stack, failed) if "pool" in roles else None
+        # This process's log lines reach the admin one way: published to Redis with the stratum figures
+        # (an API anywhere reads them there), or else read from the ring by this process's own API.
+        published_ring, local_ring = (ring, None) if stratum_role is not None else (None, ring)
         # Every process publishes (its RPC timings at least): the API may run in another one.
         await stack.enter_async_context(
-            _live_stats_publisher(config, backends, stratum_role, ring, tuple(sorted(roles)))
+            _live_stats_publisher(config, backends, stratum_role, published_ring, tuple(sorted(roles)))
         )
         unlocker = None
         if "unlocker" in roles and config.unlocker.enabled:
@@ -187,7 +190,7 @@ async def run_pool(config: PoolConfig, roles: Collection[str] = ROLES) -> AsyncI
                 config,
                 backends,
                 stratum_role,
-                ring,
+                local_ring,
                 stack,
                 charts="charts" in roles,
                 payments="payments" in roles,
@@ -340,7 +343,7 @@ def _live_stats_publisher(
     config: PoolConfig,
     backends: Backends,
     role: StratumRole | None,
-    ring: RingLogHandler,
+    ring: RingLogHandler | None,
     roles: tuple[str, ...],
 ) -> LiveStatsPublisher:
     """The process's live figures (its stratum server's, if it runs the pool role, and its RPC timings),
@@ -348,13 +351,12 @@ def _live_stats_publisher(
     base = LiveSources() if role is None else _stratum_sources(role)
     sources = replace(base, rpc=backends.rpc_timings.figures, roles=roles)
     prefix = config.redis.prefix or backends.coin.name
-    # Log lines go out with the stratum figures only, as before: the API shows its own process's lines.
     return LiveStatsPublisher(
         backends.redis,
         prefix,
         sources,
         interval_s=5.0,
-        log_ring=ring if role is not None else None,
+        log_ring=ring,
         log_lines_kept=config.api.log_lines,
     )
 
@@ -435,7 +437,7 @@ async def _start_api(
     config: PoolConfig,
     backends: Backends,
     stratum_role: StratumRole | None,
-    ring: RingLogHandler,
+    ring: RingLogHandler | None,
     stack: contextlib.AsyncExitStack,
     *,
     charts: bool,
@@ -462,9 +464,7 @@ async def _start_api(
             limits=config.redis.limits,
             ports=ports,
             probes=probes,
-            # A pool process publishes its lines to Redis (where the API reads them): its ring here too
-            # would show every line twice.
-            log_ring=ring if stratum_role is None else None,
+            log_ring=ring,
             admin_secret=secret,
             wallet=wallet,
             configure_app=add_web_routes,

@@ -58,16 +58,17 @@ class EndpointTimings:
 
     def record(self, method: str, seconds: float, error: str | None = None) -> None:
         """One finished call; `error` names how it failed (None: it answered with a result)."""
-        if method not in self._methods and len(self._methods) >= MAX_METHODS:
-            method = OTHER_METHOD
-        self._methods.setdefault(method, MethodTimings()).add(max(0.0, seconds), error)
+        self._timings_of(method).add(max(0.0, seconds), error)
 
     def record_error(self, method: str, error: str) -> None:
         """A failure found after the call was timed (the caller's checks of the answer's fields)."""
+        errors = self._timings_of(method).errors
+        errors[error] = errors.get(error, 0) + 1
+
+    def _timings_of(self, method: str) -> MethodTimings:
         if method not in self._methods and len(self._methods) >= MAX_METHODS:
             method = OTHER_METHOD
-        errors = self._methods.setdefault(method, MethodTimings()).errors
-        errors[error] = errors.get(error, 0) + 1
+        return self._methods.setdefault(method, MethodTimings())
 
     def method(self, name: str) -> MethodTimings | None:
         return self._methods.get(name)
