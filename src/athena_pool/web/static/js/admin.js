@@ -140,8 +140,10 @@ function bansCard(first) {
     clear(out);
     try {
       await api.post(path, body, { ...A, csrf: csrf() });
+      // The list first, then the message: once it says done, the list shows the change.
+      const bans = await api.get("/admin/bans", A).catch(() => null);
+      if (bans) show(bans);
       out.append(h("div", { class: "success" }, done));
-      show(await api.get("/admin/bans", A));
     } catch (e) {
       out.append(errorBox(e.status === 403 ? `${e.message} (log out and in again)` : e.message));
     }
